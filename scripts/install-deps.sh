@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Install, from Debian's packages, what a make target needs and is missing.
+#   build: kernel headers (and, when not on a Debian kernel, the Debian kernel
+#          image the VM boots), compiler, make
+#   vm:    build + qemu, busybox-static, iproute2, linux-source-6.1 (kselftest
+#          harness, checkpatch), sparse, cpio
+# Does nothing when everything is present, so a plain "make" stays offline.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+what=${1:-build}
+
+need=""
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+want() { need="$need $*"; }
+
+have_cmd gcc || want gcc
+have_cmd make || want make
+if ! kdir=$("$here/kver.sh" --kdir 2>/dev/null) || [ ! -e "$kdir/Makefile" ]; then
+	running=$(uname -r)
+	case "$running" in
+	*-amd64|*-cloud-amd64|*-rt-amd64)
+		want "linux-headers-$running" ;;
+	*)
+		# Not a Debian kernel: build for the Debian kernel the VM boots.
+		want linux-image-amd64 linux-headers-amd64 ;;
+	esac
+fi
+if [ "$what" = vm ]; then
+	have_cmd qemu-system-x86_64 || want qemu-system-x86
+	[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx ash &&
+		ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' || want busybox-static
+	[ -x /sbin/ip ] || [ -x /usr/sbin/ip ] || want iproute2
+	[ -e /usr/src/linux-source-6.1.tar.xz ] || want linux-source-6.1
+	have_cmd sparse || want sparse
+	have_cmd cpio || want cpio
+	have_cmd xz || want xz-utils
+	have_cmd perl || want perl
+	ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || want linux-image-amd64
+	# The VM boots the newest image; its headers must be there too.
+	want_hdr=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -n 1)
+	if [ -n "$want_hdr" ] && [ ! -e "/lib/modules/$want_hdr/build/Makefile" ]; then
+		want "linux-headers-$want_hdr"
+	fi
+fi
+
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing:$need; run as root or: sudo apt-get install$need" >&2
+	exit 1
+fi
+echo "install-deps: installing:$need"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $need >/dev/null
