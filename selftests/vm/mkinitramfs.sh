@@ -1,0 +1,203 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the initramfs the selftest VM boots, from this machine's Debian
+# packages (busybox-static, iproute2, kmod, linux-image) and from build/.
+# Nothing is downloaded.  Rebuilt on every run: it takes about a second.
+#
+#   mkinitramfs.sh [OUTPUT]     default: $BUILD/vm/initramfs.cpio.gz
+#
+# Guest layout; tests may rely on these paths (see README.md):
+#   /init                      selftests/vm/init.sh
+#   /toytcp/toytcp.ko          module/toytcp.ko, not installed at boot time
+#   /usr/bin/toytcp            tools/toytcp
+#   /selftests/<name>          build/selftests/* (test programs and scripts)
+#   /selftests/lib/*.sh        selftests/lib/ (shell helpers)
+#   /selftests/modules/*.ko    build/selftests/modules/*.ko (helper modules)
+#   /selftests/vm/<name>       the harness's own tests (build/selftests/vm/)
+#   /selftests/MANIFEST        "group name timeout" for every test, in order
+#   /usr/sbin/{ip,tc}, /usr/bin/ss   iproute2 (call them by full path)
+#   /sbin/modprobe ...         kmod; /lib/modules/$KVER holds the network
+#                              modules below, with their dependencies
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$top/build}
+KVER=${KVER:-$("$top/scripts/kver.sh")}
+out=${1:-$BUILD/vm/initramfs.cpio.gz}
+root=$BUILD/vm/initramfs
+# The module and tool to test; override to test another build.
+TOYTCP_MODULE=${TOYTCP_MODULE:-$top/module/toytcp.ko}
+TOYTCP_TOOL_BIN=${TOYTCP_TOOL_BIN:-$top/tools/toytcp}
+
+# Kernel modules the guest preloads, in this order (each with its
+# dependencies): veth/tun/dummy/ifb links, the qdiscs, classifiers and actions
+# tests use to delay, drop and rewrite packets (netem, the 253<->6 protocol
+# rewrite with pedit + csum).
+guest_modules="veth tun dummy ifb sch_netem sch_ingress sch_tbf sch_prio
+	sch_htb cls_u32 cls_matchall cls_flower act_gact act_mirred act_pedit
+	act_csum"
+
+# Default per-test timeout in seconds.  Generous because the VM usually runs
+# under software emulation (TCG), where code runs 10-50 times slower.
+# A test overrides it with a "vm-timeout: SECONDS" comment in its source.
+default_timeout=${TOYTCP_VM_TEST_TIMEOUT:-300}
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+# Copy a file to the same path under $root, following symlinks.  Mode 0755
+# by default: the dynamic loader must be executable.
+copy_file() {
+	install -D -m "${2:-0755}" "$(readlink -f "$1")" "$root$1"
+}
+
+# Copy a dynamically linked program and the shared libraries ldd finds for
+# it (the dynamic loader included), each to the same path under $root.
+copy_elf() {
+	local bin=$1 dest=${2:-$1} lib
+
+	install -D -m 0755 "$(readlink -f "$bin")" "$root$dest"
+	for lib in $(ldd "$bin" 2>/dev/null |
+		     sed -n 's|.*=> \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p'); do
+		[ -e "$root$lib" ] || copy_file "$lib"
+	done
+}
+
+# The timeout a test asks for in its source ("vm-timeout: 600"), or the
+# default.  $1 is the built file, $2 the directory of its sources.
+test_timeout() {
+	local name=$1 srcdir=$2 src t=""
+
+	for src in "$srcdir/$name" "$srcdir/$name.c"; do
+		[ -f "$src" ] || continue
+		t=$(sed -n 's/.*vm-timeout:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$src" |
+		    head -n 1)
+		break
+	done
+	echo "${t:-$default_timeout}"
+}
+
+# Copy the tests of one build directory to /selftests/$3 and list them in the
+# manifest: executables and *.sh at the top of the directory, sorted by name.
+add_tests() {
+	local group=$1 from=$2 to=$3 srcdir=$4 f name
+
+	[ -d "$from" ] || return 0
+	for f in "$from"/*; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		case "$name" in
+		*.sh) ;;
+		*.ko|*.o|*.d|*.c|*.h|*.txt|*.log|MANIFEST) continue ;;
+		*) [ -x "$f" ] || continue ;;
+		esac
+		install -D -m 0755 "$f" "$root/selftests/$to$name"
+		echo "$group $to$name $(test_timeout "$name" "$srcdir")" >>"$root/selftests/MANIFEST"
+	done
+}
+
+[ -e "/boot/vmlinuz-$KVER" ] || die "no /boot/vmlinuz-$KVER (apt-get install linux-image-amd64)"
+[ -d "/lib/modules/$KVER/kernel" ] || die "no /lib/modules/$KVER"
+[ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
+ldd /bin/busybox >/dev/null 2>&1 && die "/bin/busybox is not static (apt-get install busybox-static)"
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,mnt}
+mkdir -p "$root"/{toytcp,selftests/lib,selftests/modules,selftests/vm}
+mkdir -p "$root/var" && ln -s /run "$root/var/run"	# ip netns: /var/run/netns
+
+# /bin/sh is dash, as on Debian: busybox sh would run its own applets (ip,
+# modprobe...) before the real programs in PATH.  bash is there for
+# #!/bin/bash scripts.  Busybox provides the other tools; a real program
+# installed here (ip, tc, ss, modprobe...) takes precedence: no applet link
+# is made where one exists, and PATH puts /usr/sbin, /usr/bin, /sbin first.
+install -m 0755 /bin/busybox "$root/bin/busybox"
+copy_elf /bin/dash /bin/sh
+copy_elf /bin/bash /bin/bash
+
+copy_elf /usr/sbin/ip
+copy_elf /usr/sbin/tc
+copy_elf /usr/bin/ss
+# kmod is what Debian runs as /sbin/modprobe, and what the kernel runs to
+# autoload toytcp on socket(AF_INET, SOCK_STREAM, 253).
+copy_elf /bin/kmod /bin/kmod
+for t in modprobe insmod rmmod lsmod modinfo depmod; do
+	ln -s /bin/kmod "$root/sbin/$t"
+done
+
+for applet in $(/bin/busybox --list); do
+	case "$applet" in busybox) continue ;; esac
+	[ -e "$root/bin/$applet" ] || [ -e "$root/sbin/$applet" ] ||
+	[ -e "$root/usr/bin/$applet" ] || [ -e "$root/usr/sbin/$applet" ] ||
+		ln -s busybox "$root/bin/$applet"
+done
+
+cat >"$root/etc/passwd" <<EOF
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$root/etc/group" <<EOF
+root:x:0:
+nogroup:x:65534:
+EOF
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost\n' >"$root/etc/hosts"
+printf 'tcp\t6\tTCP\nudp\t17\tUDP\n' >"$root/etc/protocols"
+[ -d /etc/iproute2 ] && cp -r /etc/iproute2 "$root/etc/"
+
+# Kernel modules: each with its dependencies, in load order, as modprobe
+# would load them.  Compressed modules (later Debian kernels) are unpacked
+# here so the guest needs no decompressor.
+mods=/lib/modules/$KVER
+mkdir -p "$root$mods/extra"
+: >"$root/etc/vm-modules"
+for m in $guest_modules; do
+	modprobe -S "$KVER" --show-depends "$m" | while read -r kind path _; do
+		[ "$kind" = insmod ] || continue
+		rel=${path#"$mods/"}
+		base=${rel%.ko*}
+		case "$path" in
+		*.ko) install -D -m 0644 "$path" "$root$mods/$base.ko" ;;
+		*.ko.xz) mkdir -p "$(dirname "$root$mods/$base")"; xz -dc "$path" >"$root$mods/$base.ko" ;;
+		*.ko.zst) mkdir -p "$(dirname "$root$mods/$base")"; zstd -qdc "$path" >"$root$mods/$base.ko" ;;
+		*.ko.gz) mkdir -p "$(dirname "$root$mods/$base")"; gzip -dc "$path" >"$root$mods/$base.ko" ;;
+		*) die "unexpected module $path" ;;
+		esac
+	done
+	echo "$m" >>"$root/etc/vm-modules"
+done
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -e "$mods/$f" ] && cp "$mods/$f" "$root$mods/"
+done
+depmod -b "$root" "$KVER"
+
+# The module and the tool under test.
+if [ -e "$TOYTCP_MODULE" ]; then
+	install -m 0644 "$TOYTCP_MODULE" "$root/toytcp/toytcp.ko"
+else
+	echo "mkinitramfs: warning: no $TOYTCP_MODULE" >&2
+fi
+if [ -e "$TOYTCP_TOOL_BIN" ]; then
+	# Meant to be static; if it is not, bring its libraries along.
+	copy_elf "$TOYTCP_TOOL_BIN" /usr/bin/toytcp
+else
+	echo "mkinitramfs: warning: no $TOYTCP_TOOL_BIN" >&2
+fi
+
+# Tests, helpers and the manifest init reads.
+: >"$root/selftests/MANIFEST"
+add_tests main "$BUILD/selftests" "" "$top/selftests"
+add_tests vm "$BUILD/selftests/vm" vm/ "$here/tests"
+cp "$top"/selftests/lib/*.sh "$root/selftests/lib/" 2>/dev/null || true
+cp "$BUILD"/selftests/modules/*.ko "$root/selftests/modules/" 2>/dev/null || true
+cp "$BUILD"/selftests/vm/*.ko "$root/selftests/vm/" 2>/dev/null || true
+install -m 0755 "$here/demo-guest.sh" "$root/selftests/vm/demo-guest.sh"
+install -m 0755 "$here/init.sh" "$root/init"
+
+# The kernel's built-in initramfs already has /dev/console; the archive can
+# therefore be made without root and device nodes.
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+	gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB, $(grep -c . "$root/selftests/MANIFEST") tests)" >&2

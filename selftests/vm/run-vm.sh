@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the selftest VM once and collect what it says.
+#
+#   run-vm.sh [-o DIR] [-t TEST,TEST...] [-m test|demo] [-T SECONDS]
+#             [-i INITRAMFS] [-a KERNEL_ARGS] [-q]
+#
+#   -o DIR      logs go here (default $BUILD/vm/run); emptied first
+#   -t LIST     tests to run, comma separated, by manifest name
+#               (default: every test of the "main" group)
+#   -m MODE     "test" (default) or "demo" (runs demo-guest.sh)
+#   -T SECONDS  kill QEMU after that long (default: the sum of the selected
+#               tests' timeouts plus 180 s for boot and shutdown)
+#   -i FILE     initramfs (default $BUILD/vm/initramfs.cpio.gz, from
+#               mkinitramfs.sh)
+#   -a ARGS     more kernel command line
+#   -q          do not copy the guest's output to stdout
+#
+# The guest's results channel (ttyS1: KTAP, or the demo's output) is copied
+# to stdout as it arrives.  In DIR afterwards:
+#   output.log   the results channel
+#   console.log  the kernel console (ttyS0) with the final dmesg
+#   qemu.log     QEMU's own stderr
+#   end          the guest's end marker line; empty if it never came
+#   splats       kernel log lines that make a run fail (see scan_kernel_log)
+#   elapsed      seconds from QEMU start to exit; timedout if it was killed
+#
+# Exit status: 0 when the guest reached its end marker with PASS and the
+# kernel log is clean; 1 when the guest reported a failure; 2 when there is
+# no end marker (panic, hang, timeout: the guest died); 3 when the kernel
+# log has a splat.  When several apply, the highest wins.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$top/build}
+KVER=${KVER:-$("$top/scripts/kver.sh")}
+
+out=$BUILD/vm/run
+tests=""
+mode=test
+limit=""
+initrd=$BUILD/vm/initramfs.cpio.gz
+extra_args=""
+quiet=0
+
+usage() {
+	sed -n '/^#   run-vm.sh/,/^#   -q/p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while getopts "o:t:m:T:i:a:qh" opt; do
+	case "$opt" in
+	o) out=$OPTARG ;;
+	t) tests=$OPTARG ;;
+	m) mode=$OPTARG ;;
+	T) limit=$OPTARG ;;
+	i) initrd=$OPTARG ;;
+	a) extra_args=$OPTARG ;;
+	q) quiet=1 ;;
+	*) usage ;;
+	esac
+done
+
+kernel=/boot/vmlinuz-$KVER
+[ -r "$kernel" ] || { echo "run-vm: cannot read $kernel" >&2; exit 2; }
+[ -r "$initrd" ] || { echo "run-vm: no $initrd (run mkinitramfs.sh)" >&2; exit 2; }
+
+# Lines of the kernel log that fail a run.  Our own markers
+# ("toytcp-vm: test NAME starting") are excluded: a test name may contain
+# any of these words.  Known harmless lines that happen to match are listed
+# in $splat_allow.
+splat_pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|INFO: rcu.* detected stall|Call Trace|[Kk]ernel panic|general protection fault|Unable to handle|kernel BUG|list_(add|del) corruption|refcount_t:|[Ll]eak'
+splat_allow='toytcp-vm: |data leaks? possible|leaks? possible via'
+
+# scan_kernel_log CONSOLE_LOG: print each matching line once.  The live
+# console and the dmesg dump at the end repeat the same lines, timestamps
+# included; the first copy is kept.
+scan_kernel_log() {
+	tr -d '\r' <"$1" | grep -aE "$splat_pattern" | grep -avE "$splat_allow" |
+		awk '!seen[$0]++' || true
+}
+
+# The overall timeout: every selected test's own timeout, plus boot.
+default_limit() {
+	local manifest=$BUILD/vm/initramfs/selftests/MANIFEST
+
+	if [ "$mode" != test ] || [ ! -r "$manifest" ]; then
+		echo 600
+		return
+	fi
+	awk -v want="$tests" '
+		BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) sel[w[i]] = 1 }
+		n == 0 && $1 == "main" { sum += $3; next }
+		($2 in sel) || (($2 ~ /\.sh$/) && (substr($2, 1, length($2) - 3) in sel)) { sum += $3 }
+		$2 == "vm/toytcp_unload.sh" { sum += $3 }
+		END { print sum + 180 }' "$manifest"
+}
+
+# KVM when it can be used, else software emulation.  "-cpu max" is the host
+# CPU under KVM and every feature TCG emulates otherwise.
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	accel=kvm
+else
+	accel=tcg
+fi
+
+nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
+# A task blocked for 120 s panics the guest too, so that a deadlock ends the
+# run at once instead of at the overall timeout.
+cmdline+=" hung_task_panic=1"
+cmdline+=" toytcp_vm.run=$mode toytcp_vm.nonce=$nonce"
+[ -n "$tests" ] && cmdline+=" toytcp_vm.tests=$tests"
+[ -n "$extra_args" ] && cmdline+=" $extra_args"
+[ -n "$limit" ] || limit=$(default_limit)
+
+rm -rf "$out"
+mkdir -p "$out"
+echo "$cmdline" >"$out/cmdline"
+: >"$out/end"
+
+# ttyS0 (console) goes to a file, ttyS1 (results) to stdout.  No network
+# card, no disk, no display: -nodefaults.  QEMU exits when the guest
+# reboots (-no-reboot), which is how the guest powers off, and on a panic
+# (panic=-1 reboots at once).
+qemu=(qemu-system-x86_64
+	-accel "$accel" -cpu max -m 1G -smp 2
+	-nodefaults -nographic -no-reboot
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+	-serial "file:$out/console.log" -serial stdio -monitor none)
+echo "${qemu[*]}" >"$out/qemu.cmd"
+
+start=$(date +%s)
+set +e
+# The pipe's read end stays open (tee) until QEMU exits; -k: KILL after
+# TERM if QEMU ignores it.
+timeout -k 10 "$limit" "${qemu[@]}" </dev/null 2>"$out/qemu.log" |
+	tr -d '\r' | if [ "$quiet" = 1 ]; then cat >"$out/output.log"; else tee "$out/output.log"; fi
+qemu_rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(($(date +%s) - start))
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	echo "timedout after $elapsed s (limit $limit s)" >"$out/elapsed"
+else
+	echo "$elapsed" >"$out/elapsed"
+fi
+
+grep -a "^# toytcp-vm: END $nonce " "$out/output.log" | tail -n 1 >"$out/end" || true
+scan_kernel_log "$out/console.log" >"$out/splats"
+
+rc=0
+grep -q " PASS$" "$out/end" || rc=1
+[ -s "$out/end" ] || rc=2
+[ -s "$out/splats" ] && rc=3
+exit $rc
