@@ -2,7 +2,8 @@
 /*
  * toytcp module init and exit.
  *
- * Registration order: the socket slab (proto_register), then per-netns state,
+ * Registration order: the socket slab (proto_register), then per-netns state
+ * (the control socket that sends RSTs),
  * then the IP protocol handler, and only last the socket type
  * (inet_register_protosw).  Nothing can fail after the socket type appears,
  * so no socket can ever exist for a module whose init failed, and every
@@ -16,7 +17,9 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <net/protocol.h>
+#include <net/inet_common.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 #include "toytcp.h"
 
@@ -24,12 +27,45 @@ int toytcp_ipproto = IPPROTO_TOYTCP;
 module_param_named(ipproto, toytcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IP protocol number to use: 253 (default) or 254");
 
-static int toytcp_v4_rcv(struct sk_buff *skb)
+/*
+ * Per network namespace: the control socket that answers segments no
+ * toytcp socket takes (RST) from the right netns, with the right protocol.
+ */
+struct toytcp_net {
+	struct sock *ctl_sk;
+};
+
+static unsigned int toytcp_net_id __read_mostly;
+
+struct sock *toytcp_ctl_sock(struct net *net)
 {
-	/* Segment input arrives with the connection lifecycle. */
-	kfree_skb(skb);
-	return 0;
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	return tn->ctl_sk;
 }
+
+static int __net_init toytcp_net_init(struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	/* a raw socket of our protocol: IP headers carry toytcp_ipproto */
+	return inet_ctl_sock_create(&tn->ctl_sk, PF_INET, SOCK_RAW,
+				    toytcp_ipproto, net);
+}
+
+static void __net_exit toytcp_net_exit(struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	inet_ctl_sock_destroy(tn->ctl_sk);
+}
+
+static struct pernet_operations toytcp_net_ops = {
+	.init	= toytcp_net_init,
+	.exit	= toytcp_net_exit,
+	.id	= &toytcp_net_id,
+	.size	= sizeof(struct toytcp_net),
+};
 
 static struct net_protocol toytcp_protocol = {
 	.handler	= toytcp_v4_rcv,
@@ -67,18 +103,24 @@ static int __init toytcp_init(void)
 	if (err)
 		goto err_proto;
 
+	err = register_pernet_subsys(&toytcp_net_ops);
+	if (err)
+		goto err_socket;
+
 	err = inet_add_protocol(&toytcp_protocol, toytcp_ipproto);
 	if (err) {
 		pr_err("IP protocol %d is already registered by another module\n",
 		       toytcp_ipproto);
 		err = -EBUSY;
-		goto err_socket;
+		goto err_pernet;
 	}
 
 	inet_register_protosw(&toytcp_protosw);
 	pr_info("registered IP protocol %d\n", toytcp_ipproto);
 	return 0;
 
+err_pernet:
+	unregister_pernet_subsys(&toytcp_net_ops);
 err_socket:
 	toytcp_socket_exit();
 err_proto:
@@ -93,6 +135,7 @@ static void __exit toytcp_exit(void)
 	inet_unregister_protosw(&toytcp_protosw);
 	inet_del_protocol(&toytcp_protocol, toytcp_ipproto);
 	/* inet_del_protocol() waited for readers of the handler pointer. */
+	unregister_pernet_subsys(&toytcp_net_ops);
 	toytcp_socket_exit();
 	proto_unregister(&toytcp_prot);
 	toytcp_lookup_exit();

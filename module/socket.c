@@ -13,6 +13,11 @@
 #include <linux/module.h>
 #include <linux/percpu_counter.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/termios.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <net/route.h>
 #include <net/inet_common.h>
 #include <net/ip.h>
 #include <net/sock.h>
@@ -40,57 +45,513 @@ static void toytcp_leave_memory_pressure(struct sock *sk)
 	WRITE_ONCE(toytcp_memory_pressure, 0);
 }
 
+/* Our window shift: enough for the largest receive buffer allowed. */
+static u8 toytcp_choose_wscale(const struct sock *sk)
+{
+	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
+			  toytcp_sysctl_rmem[2]) / 2;
+	u8 ws = 0;
+
+	while (ws < TOYTCP_MAX_WSCALE && (65535U << ws) < space)
+		ws++;
+	return ws;
+}
+
+/**
+ * toytcp_init_private - reset everything toytcp keeps beyond the inet socket
+ * @sk: a new socket, or a child just cloned from its listener
+ */
+void toytcp_init_private(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	memset((char *)tp + sizeof(struct inet_sock), 0,
+	       sizeof(*tp) - sizeof(struct inet_sock));
+	skb_queue_head_init(&tp->ooo_queue);
+	INIT_LIST_HEAD(&tp->lq_node);
+	spin_lock_init(&tp->lq_lock);
+	INIT_LIST_HEAD(&tp->lq_embryos);
+	INIT_LIST_HEAD(&tp->lq_ready);
+	toytcp_init_timers(sk);
+	tp->rto = TOYTCP_RTO_INIT;
+	tp->mss = TOYTCP_DEFAULT_MSS;
+	tp->adv_mss = TOYTCP_DEFAULT_MSS;
+	tp->ssthresh = U32_MAX;
+	tp->rcv_wscale = toytcp_choose_wscale(sk);
+	tp->nodelay = 0;
+	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
+}
+
 static int toytcp_init_sock(struct sock *sk)
 {
 	sk->sk_sndbuf = toytcp_sysctl_wmem[1];
 	sk->sk_rcvbuf = toytcp_sysctl_rmem[1];
+	sk->sk_write_space = toytcp_write_space;
+	toytcp_init_private(sk);
 	sk_sockets_allocated_inc(sk);
 	return 0;
 }
 
-/* Called once, when the socket is dead and CLOSED, before its last put. */
-static void toytcp_destroy_sock(struct sock *sk)
+bool toytcp_is_orphan(const struct sock *sk)
 {
+	return sock_flag(sk, SOCK_DEAD);
+}
+
+/**
+ * toytcp_done - the connection is over: CLOSED for good
+ * @sk: socket, locked (user or bh); the caller holds its own reference
+ *
+ * With a user still holding the socket, it only wakes the user, whose
+ * close() comes back here.  For an orphan (closed by its user, or a child
+ * nobody accepted) it frees the queues, the port and the timers and drops
+ * the socket's life reference.
+ */
+void toytcp_done(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	toytcp_set_state(sk, TCP_CLOSE);
+	toytcp_stop_timers(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (tp->released)
+		return;
+
+	if (tp->listener && !toytcp_child_unlink(sk))
+		return;		/* accept() has just taken it: it owns it */
+	if (!toytcp_is_orphan(sk) || tp->listener) {
+		if (!toytcp_is_orphan(sk))
+			sk->sk_state_change(sk);
+		if (!tp->listener)
+			return;
+		/* an unaccepted child: release it and its listener */
+		sock_put(tp->listener);
+		tp->listener = NULL;
+	}
+
+	tp->released = true;
+	toytcp_purge_write_queue(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&tp->ooo_queue);
+	sk_mem_reclaim(sk);
 	toytcp_put_port(sk);
 	sk_sockets_allocated_dec(sk);
+	sock_put(sk);		/* the life reference */
+}
+
+/* Called by inet_create() only if init fails; nothing to undo then. */
+static void toytcp_destroy_sock(struct sock *sk)
+{
+}
+
+/* Bytes received and not read, FIN excluded. */
+static u32 toytcp_inq(const struct sock *sk)
+{
+	const struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 n = tp->rcv_nxt - tp->copied_seq;
+
+	if (n && sock_flag(sk, SOCK_DONE))
+		n--;
+	return n;
 }
 
 static void toytcp_close(struct sock *sk, long timeout)
 {
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	bool unread;
+
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	toytcp_set_state(sk, TCP_CLOSE);
+
+	if (sk->sk_state == TCP_LISTEN) {
+		toytcp_listen_stop(sk);
+		toytcp_set_state(sk, TCP_CLOSE);
+		goto orphan;
+	}
+
+	unread = toytcp_inq(sk) > 0 || !skb_queue_empty(&tp->ooo_queue);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&tp->ooo_queue);
+	sk_mem_reclaim(sk);
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		break;
+	case TCP_SYN_SENT:
+		/* nothing to tell the peer yet */
+		toytcp_set_state(sk, TCP_CLOSE);
+		break;
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		if (unread || (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+			/*
+			 * Unread data (RFC 2525 2.17) or SO_LINGER {1, 0}:
+			 * abort with RST instead of a FIN.
+			 */
+			toytcp_send_active_reset(sk, sk->sk_allocation);
+			toytcp_set_state(sk, TCP_CLOSE);
+			break;
+		}
+		toytcp_set_state(sk, sk->sk_state == TCP_CLOSE_WAIT ?
+				 TCP_LAST_ACK : TCP_FIN_WAIT1);
+		toytcp_send_fin(sk);
+		break;
+	default:
+		/* FIN already sent by shutdown(SHUT_WR) */
+		if (unread) {
+			toytcp_send_active_reset(sk, sk->sk_allocation);
+			toytcp_set_state(sk, TCP_CLOSE);
+		}
+		break;
+	}
+
+	/* SO_LINGER with a time: wait for our FIN to be acknowledged. */
+	if (timeout && sk->sk_state != TCP_CLOSE)
+		sk_stream_wait_close(sk, timeout);
+
+orphan:
+	sock_hold(sk);
 	sock_orphan(sk);
-	toytcp_destroy_sock(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		toytcp_done(sk);
+	else if (sk->sk_state == TCP_FIN_WAIT2)
+		toytcp_timer_fin_wait2(sk);
 	release_sock(sk);
-	/* The reference the socket file held. */
 	sock_put(sk);
 }
 
+/*
+ * connect(AF_UNSPEC), or shutdown() of a listener or a connect in
+ * progress: abort whatever there is and leave a reusable CLOSED socket.
+ */
 static int toytcp_disconnect(struct sock *sk, int flags)
 {
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	int old = sk->sk_state;
+
+	if (old == TCP_LISTEN) {
+		toytcp_listen_stop(sk);
+	} else if (old != TCP_CLOSE && old != TCP_SYN_SENT &&
+		   old != TCP_TIME_WAIT) {
+		toytcp_send_active_reset(sk, sk->sk_allocation);
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	}
 	toytcp_set_state(sk, TCP_CLOSE);
+	toytcp_stop_timers(sk);
+	toytcp_purge_write_queue(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&tp->ooo_queue);
+	sk_mem_reclaim(sk);
+	inet_sk(sk)->inet_dport = 0;
+	inet_sk(sk)->inet_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet_sk(sk)->inet_saddr = 0;
+		inet_sk(sk)->inet_rcv_saddr = 0;
+	}
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sock_reset_flag(sk, SOCK_DONE);
+	sk_dst_reset(sk);
+	toytcp_init_private(sk);
+	sk->sk_error_report(sk);
 	return 0;
 }
 
+/* shutdown(SHUT_WR): send FIN, keep receiving (RFC 9293 3.10.4). */
 static void toytcp_shutdown(struct sock *sk, int how)
 {
+	if (!(how & SEND_SHUTDOWN))
+		return;
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+		toytcp_set_state(sk, TCP_FIN_WAIT1);
+		toytcp_send_fin(sk);
+		break;
+	case TCP_CLOSE_WAIT:
+		toytcp_set_state(sk, TCP_LAST_ACK);
+		toytcp_send_fin(sk);
+		break;
+	default:
+		break;
+	}
 }
 
-static int toytcp_setsockopt(struct sock *sk, int level, int optname,
-			     sockptr_t optval, unsigned int optlen)
+/* struct proto's connect: route, pick a port, send the SYN. */
+static int toytcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
+			     int addr_len)
 {
-	if (level == SOL_IP)
-		return ip_setsockopt(sk, level, optname, optval, optlen);
-	return -ENOPROTOOPT;
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct rtable *rt;
+	int err;
+
+	if (addr_len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+
+	flowi4_init_output(fl4, sk->sk_bound_dev_if, sk->sk_mark,
+			   RT_CONN_FLAGS(sk), RT_SCOPE_UNIVERSE,
+			   sk->sk_protocol, inet_sk_flowi_flags(sk),
+			   usin->sin_addr.s_addr, inet->inet_saddr,
+			   usin->sin_port, inet->inet_sport, sk->sk_uid);
+	rt = ip_route_output_flow(sock_net(sk), fl4, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt) == -ENETUNREACH ? -ENETUNREACH :
+		       PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4->saddr;
+	if (!inet->inet_rcv_saddr)
+		inet->inet_rcv_saddr = inet->inet_saddr;
+	inet->inet_daddr = fl4->daddr;
+	inet->inet_dport = usin->sin_port;
+	sk_dst_set(sk, &rt->dst);
+
+	if (!inet->inet_num) {
+		err = toytcp_get_port(sk, 0);
+		if (err)
+			goto failure;
+		inet->inet_sport = htons(inet->inet_num);
+	}
+
+	toytcp_init_private(sk);
+	toytcp_set_state(sk, TCP_SYN_SENT);
+	err = toytcp_hash(sk);
+	if (err)
+		goto failure;
+
+	atomic_set(&inet->inet_id, get_random_u16());
+	tp->iss = toytcp_isn(inet->inet_saddr, inet->inet_daddr,
+			     inet->inet_sport, inet->inet_dport);
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->iss;
+	tp->write_seq = tp->iss;
+	tp->adv_mss = toytcp_route_mss(sk);
+	toytcp_update_mss(sk, TOYTCP_DEFAULT_MSS);
+	tp->cwnd = TOYTCP_INIT_CWND * tp->mss;
+	err = toytcp_send_syn(sk);
+	if (err)
+		goto failure;
+	return 0;
+
+failure:
+	toytcp_set_state(sk, TCP_CLOSE);
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	sk_dst_reset(sk);
+	return err;
 }
 
-static int toytcp_getsockopt(struct sock *sk, int level, int optname,
-			     char __user *optval, int __user *optlen)
+/* Grow the tail skb or queue a new one; copy @msg in.  Lock held. */
+static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
+				 size_t size)
 {
-	if (level == SOL_IP)
-		return ip_getsockopt(sk, level, optname, optval, optlen);
-	return -ENOPROTOOPT;
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	size_t copied = 0;
+	int err;
+
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	err = -EPIPE;
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+		goto out_err;
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		err = -ENOTCONN;
+		goto out_err;
+	}
+
+	while (msg_data_left(msg)) {
+		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+		size_t copy;
+
+		if (!skb || !tp->send_head || skb->len >= tp->mss ||
+		    (TOYTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)) ||
+		    !skb_tailroom(skb)) {
+			if (!sk_stream_memory_free(sk))
+				goto wait_for_memory;
+			skb = alloc_skb_fclone(TOYTCP_MAX_HEADER + tp->mss,
+					       sk->sk_allocation);
+			if (!skb)
+				goto wait_for_memory;
+			if (!sk_wmem_schedule(sk, skb->truesize)) {
+				kfree_skb(skb);
+				goto wait_for_memory;
+			}
+			skb_reserve(skb, TOYTCP_MAX_HEADER);
+			TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
+			TOYTCP_SKB_CB(skb)->end_seq = tp->write_seq;
+			TOYTCP_SKB_CB(skb)->flags = 0;
+			TOYTCP_SKB_CB(skb)->sacked = 0;
+			TOYTCP_SKB_CB(skb)->charged = 1;
+			sk_wmem_queued_add(sk, skb->truesize);
+			sk_mem_charge(sk, skb->truesize);
+			__skb_queue_tail(&sk->sk_write_queue, skb);
+			if (!tp->send_head)
+				tp->send_head = skb;
+		}
+		copy = min_t(size_t, msg_data_left(msg), tp->mss - skb->len);
+		copy = min_t(size_t, copy, skb_tailroom(skb));
+		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
+		    copy) {
+			skb_trim(skb, skb->len - copy);
+			err = -EFAULT;
+			goto out_err;
+		}
+		TOYTCP_SKB_CB(skb)->end_seq += copy;
+		tp->write_seq += copy;
+		copied += copy;
+		continue;
+
+wait_for_memory:
+		toytcp_push(sk);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto out_err;
+	}
+	toytcp_push(sk);
+	return copied;
+
+out_err:
+	if (copied) {
+		toytcp_push(sk);
+		return copied;
+	}
+	return sk_stream_error(sk, msg->msg_flags, err);
+}
+
+static int toytcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	int ret;
+
+	lock_sock(sk);
+	ret = toytcp_sendmsg_locked(sk, msg, size);
+	release_sock(sk);
+	return ret;
+}
+
+/* After the user read: offer the freed space if it is worth a segment. */
+static void toytcp_cleanup_rbuf(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 cur = toytcp_cur_rcv_wnd(tp);
+	u32 win = toytcp_rcv_window(sk);
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN ||
+	    sk->sk_state == TCP_SYN_SENT)
+		return;
+	if (win > cur && win - cur >= min_t(u32, tp->adv_mss,
+					    READ_ONCE(sk->sk_rcvbuf) / 4) &&
+	    win >= 2 * cur)
+		toytcp_send_ack(sk);
+	else if (tp->ack_pending && tp->unacked_segs)
+		toytcp_send_ack(sk);
+}
+
+static int toytcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			  int flags, int *addr_len)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	bool peek = flags & MSG_PEEK;
+	u32 peek_seq, *seq;
+	size_t copied = 0;
+	long timeo;
+	int target;
+	int err = 0;
+
+	if (flags & MSG_OOB)
+		return -EINVAL;	/* no urgent data in toytcp */
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = tp->copied_seq;
+	seq = peek ? &peek_seq : &tp->copied_seq;
+
+	while (copied < len) {
+		struct sk_buff *skb, *last = NULL;
+		bool found = false;
+
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			u32 off = *seq - TOYTCP_SKB_CB(skb)->seq;
+			size_t chunk;
+
+			last = skb;
+			if (off >= skb->len)
+				continue;
+			chunk = min_t(size_t, skb->len - off, len - copied);
+			if (skb_copy_datagram_msg(skb, off, msg, chunk)) {
+				if (!copied)
+					err = -EFAULT;
+				goto done;
+			}
+			*seq += chunk;
+			copied += chunk;
+			found = true;
+			break;
+		}
+		/* free what is fully read */
+		while (!peek && (skb = skb_peek(&sk->sk_receive_queue)) &&
+		       !toytcp_before(tp->copied_seq, TOYTCP_SKB_CB(skb)->seq +
+						      skb->len)) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			__kfree_skb(skb);
+		}
+		if (found)
+			continue;
+
+		if (copied >= target && !READ_ONCE(sk->sk_backlog.tail))
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE))
+				break;
+			if (sk->sk_err) {
+				err = sock_error(sk);
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				err = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				err = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				err = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		if (!peek)
+			toytcp_cleanup_rbuf(sk);
+		sk_wait_data(sk, &timeo, last);
+	}
+done:
+	if (!peek)
+		toytcp_cleanup_rbuf(sk);
+out:
+	release_sock(sk);
+	return copied ? copied : err;
 }
 
 /* Readiness as tcp_poll() reports it. */
@@ -99,38 +560,296 @@ static __poll_t toytcp_poll(struct file *file, struct socket *sock,
 {
 	struct sock *sk = sock->sk;
 	__poll_t mask = 0;
+	u8 shutdown;
 	int state;
 
 	sock_poll_wait(file, sock, wait);
 	state = inet_sk_state_load(sk);
 	if (state == TCP_LISTEN)
-		return 0;
+		return READ_ONCE(toytcp_sk(sk)->lq_n_ready) ?
+		       EPOLLIN | EPOLLRDNORM : 0;
 
-	if (READ_ONCE(sk->sk_shutdown) == SHUTDOWN_MASK || state == TCP_CLOSE)
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
 		mask |= EPOLLHUP;
-	if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)
+	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		if (toytcp_inq(sk))
 			mask |= EPOLLIN | EPOLLRDNORM;
-		if (!(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)) {
-			if (sk_stream_is_writeable(sk))
+		if (!(shutdown & SEND_SHUTDOWN)) {
+			if (sk_stream_is_writeable(sk)) {
 				mask |= EPOLLOUT | EPOLLWRNORM;
+			} else {
+				sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+				set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+				/* recheck after setting NOSPACE (tcp_poll) */
+				smp_mb__after_atomic();
+				if (sk_stream_is_writeable(sk))
+					mask |= EPOLLOUT | EPOLLWRNORM;
+			}
 		} else {
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}
+	smp_rmb();
 	if (READ_ONCE(sk->sk_err) ||
 	    !skb_queue_empty_lockless(&sk->sk_error_queue))
 		mask |= EPOLLERR;
 	return mask;
 }
 
+static int toytcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		lock_sock(sk);
+		answ = toytcp_inq(sk);
+		release_sock(sk);
+		break;
+	case SIOCOUTQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		answ = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
+		break;
+	case SIOCOUTQNSD:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		answ = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_nxt);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(answ, (int __user *)arg);
+}
+
+static bool toytcp_is_tcp_level(int level)
+{
+	return level == SOL_TCP || level == toytcp_ipproto;
+}
+
+static int toytcp_setsockopt(struct sock *sk, int level, int optname,
+			     sockptr_t optval, unsigned int optlen)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	int val, err = 0;
+
+	if (level == SOL_IP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (!toytcp_is_tcp_level(level))
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_NODELAY:
+		tp->nodelay = !!val;
+		if (val)
+			toytcp_push(sk);
+		break;
+	case TCP_CORK:
+		tp->cork = !!val;
+		if (!val)
+			toytcp_push(sk);
+		break;
+	case TCP_MAXSEG:
+		if (val && (val < 88 || val > 65495)) {
+			err = -EINVAL;
+			break;
+		}
+		tp->user_mss = val;
+		break;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > MAX_TCP_KEEPIDLE) {
+			err = -EINVAL;
+			break;
+		}
+		if (optname == TCP_KEEPIDLE)
+			tp->keepalive_time = val * HZ;
+		else
+			tp->keepalive_intvl = val * HZ;
+		toytcp_timer_keepalive_reset(sk);
+		break;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > MAX_TCP_KEEPCNT) {
+			err = -EINVAL;
+			break;
+		}
+		tp->keepalive_probes = val;
+		break;
+	case TCP_SYNCNT:
+		if (val < 1 || val > MAX_TCP_SYNCNT) {
+			err = -EINVAL;
+			break;
+		}
+		tp->syn_retries = val;
+		break;
+	case TCP_USER_TIMEOUT:
+		if (val < 0) {
+			err = -EINVAL;
+			break;
+		}
+		tp->user_timeout = val;
+		break;
+	case TCP_QUICKACK:
+		if (val) {
+			tp->quickack = 1;
+			if (tp->ack_pending)
+				toytcp_send_ack(sk);
+		}
+		break;
+	default:
+		err = -ENOPROTOOPT;
+		break;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static void toytcp_fill_info(struct sock *sk, struct tcp_info *info)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	memset(info, 0, sizeof(*info));
+	info->tcpi_state = inet_sk_state_load(sk);
+	lock_sock(sk);
+	if (tp->wscale_ok) {
+		info->tcpi_options |= TCPI_OPT_WSCALE;
+		info->tcpi_snd_wscale = tp->snd_wscale;
+		info->tcpi_rcv_wscale = tp->rcv_wscale;
+	}
+	info->tcpi_retransmits = tp->retransmits;
+	info->tcpi_backoff = tp->backoff;
+	info->tcpi_rto = jiffies_to_usecs(tp->rto);
+	info->tcpi_snd_mss = tp->mss;
+	info->tcpi_rcv_mss = tp->adv_mss;
+	info->tcpi_unacked = tp->snd_nxt - tp->snd_una;
+	info->tcpi_last_data_recv = jiffies_to_msecs(jiffies - tp->rcv_tstamp);
+	info->tcpi_rtt = tp->srtt_us >> 3;
+	info->tcpi_rttvar = tp->rttvar_us >> 2;
+	info->tcpi_snd_ssthresh = tp->ssthresh == U32_MAX ? TCP_INFINITE_SSTHRESH :
+				  tp->ssthresh / max_t(u16, tp->mss, 1);
+	info->tcpi_snd_cwnd = tp->cwnd / max_t(u16, tp->mss, 1);
+	info->tcpi_advmss = tp->adv_mss;
+	info->tcpi_rcv_space = tp->rcv_wnd;
+	info->tcpi_total_retrans = tp->total_retrans;
+	info->tcpi_snd_wnd = tp->snd_wnd;
+	release_sock(sk);
+}
+
+static int toytcp_getsockopt(struct sock *sk, int level, int optname,
+			     char __user *optval, int __user *optlen)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	int val, len;
+
+	if (level == SOL_IP)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (!toytcp_is_tcp_level(level))
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case TCP_INFO: {
+		struct tcp_info info;
+
+		toytcp_fill_info(sk, &info);
+		len = min_t(unsigned int, len, sizeof(info));
+		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	}
+	case TCP_NODELAY:
+		val = tp->nodelay;
+		break;
+	case TCP_CORK:
+		val = tp->cork;
+		break;
+	case TCP_MAXSEG:
+		val = tp->user_mss ? : tp->mss;
+		break;
+	case TCP_KEEPIDLE:
+		val = (tp->keepalive_time ? : TOYTCP_KEEPALIVE_TIME) / HZ;
+		break;
+	case TCP_KEEPINTVL:
+		val = (tp->keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL) / HZ;
+		break;
+	case TCP_KEEPCNT:
+		val = tp->keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES;
+		break;
+	case TCP_SYNCNT:
+		val = tp->syn_retries ? : TOYTCP_SYN_RETRIES;
+		break;
+	case TCP_USER_TIMEOUT:
+		val = tp->user_timeout;
+		break;
+	case TCP_QUICKACK:
+		val = tp->quickack;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
+/* SO_KEEPALIVE changed (called by sock_setsockopt with the lock held). */
+static void toytcp_keepalive(struct sock *sk, int valbool)
+{
+	if (valbool)
+		sock_set_flag(sk, SOCK_KEEPOPEN);
+	else
+		sock_reset_flag(sk, SOCK_KEEPOPEN);
+	toytcp_timer_keepalive_reset(sk);
+}
+
+static struct sock *toytcp_accept(struct sock *sk, int flags, int *err,
+				  bool kern)
+{
+	return toytcp_accept_child(sk, flags, err);
+}
+
+static int toytcp_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err = -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state != SS_UNCONNECTED || sock->type != SOCK_STREAM)
+		goto out;
+	err = toytcp_listen_start(sk, backlog);
+out:
+	release_sock(sk);
+	return err;
+}
+
 struct proto toytcp_prot = {
 	.name			= "TOYTCP",
 	.owner			= THIS_MODULE,
 	.close			= toytcp_close,
+	.connect		= toytcp_v4_connect,
 	.disconnect		= toytcp_disconnect,
+	.accept			= toytcp_accept,
+	.ioctl			= toytcp_ioctl,
+	.keepalive		= toytcp_keepalive,
+	.sendmsg		= toytcp_sendmsg,
+	.recvmsg		= toytcp_recvmsg,
+	.backlog_rcv		= toytcp_do_rcv,
+	.release_cb		= toytcp_release_cb,
 	.init			= toytcp_init_sock,
 	.destroy		= toytcp_destroy_sock,
 	.shutdown		= toytcp_shutdown,
@@ -158,18 +877,18 @@ const struct proto_ops toytcp_stream_ops = {
 	.owner		= THIS_MODULE,
 	.release	= inet_release,
 	.bind		= inet_bind,
-	.connect	= sock_no_connect,
+	.connect	= inet_stream_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= sock_no_accept,
+	.accept		= inet_accept,
 	.getname	= inet_getname,
 	.poll		= toytcp_poll,
 	.ioctl		= inet_ioctl,
-	.listen		= sock_no_listen,
+	.listen		= toytcp_listen,
 	.shutdown	= inet_shutdown,
 	.setsockopt	= sock_common_setsockopt,
 	.getsockopt	= sock_common_getsockopt,
-	.sendmsg	= sock_no_sendmsg,
-	.recvmsg	= sock_no_recvmsg,
+	.sendmsg	= inet_sendmsg,
+	.recvmsg	= inet_recvmsg,
 	.mmap		= sock_no_mmap,
 };
 

@@ -21,6 +21,7 @@
 #include <linux/netdevice.h>
 #include <net/inet_sock.h>
 #include <net/tcp_states.h>
+#include <net/tcp.h>
 
 #include "compat.h"
 #include "uapi/toytcp.h"
@@ -34,21 +35,177 @@ extern int toytcp_ipproto;
 extern struct proto toytcp_prot;
 extern const struct proto_ops toytcp_stream_ops;
 
+/* Timer and protocol defaults (Linux TCP's values). */
+#define TOYTCP_RTO_MIN		(HZ / 5)	/* 200 ms, RFC 6298 allows 1 s */
+#define TOYTCP_RTO_MAX		(120 * HZ)
+#define TOYTCP_RTO_INIT		(1 * HZ)	/* RFC 6298 2.1 */
+#define TOYTCP_DELACK_MIN	(HZ / 25)	/* 40 ms */
+#define TOYTCP_DELACK_MAX	(HZ / 5)	/* 200 ms */
+#define TOYTCP_SYN_RETRIES	6
+#define TOYTCP_SYNACK_RETRIES	5
+#define TOYTCP_RETRIES2		15
+#define TOYTCP_TIMEWAIT_LEN	(60 * HZ)	/* 2 * MSL */
+#define TOYTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN-WAIT-2 */
+#define TOYTCP_KEEPALIVE_TIME	(7200 * HZ)
+#define TOYTCP_KEEPALIVE_INTVL	(75 * HZ)
+#define TOYTCP_KEEPALIVE_PROBES	9
+#define TOYTCP_DEFAULT_MSS	536		/* RFC 9293 3.7.1 */
+#define TOYTCP_MAX_WSCALE	14
+#define TOYTCP_INIT_CWND	10		/* segments, RFC 6928 */
+
+/* Per-segment state in skb->cb, for queued and received segments. */
+struct toytcp_skb_cb {
+	u32	seq;		/* first sequence number */
+	u32	end_seq;	/* seq + data length + SYN + FIN */
+	u32	ack_seq;	/* received: acknowledgment number */
+	u8	flags;		/* TCPHDR_* */
+	u8	sacked;		/* queued: retransmitted at least once */
+	u8	charged;	/* queued: truesize is charged to the socket */
+	u16	window;		/* received: raw window field */
+	u32	wire_len;	/* received: SEG.LEN as sent, SYN data included */
+	unsigned long when;	/* queued: jiffies when last sent */
+};
+
+#define TOYTCP_SKB_CB(skb)	((struct toytcp_skb_cb *)&((skb)->cb[0]))
+
+/* Bits of toytcp_sock.deferred: timer work waiting for release_sock(). */
+enum {
+	TOYTCP_RTX_DEFERRED,
+	TOYTCP_DELACK_DEFERRED,
+	TOYTCP_KEEPALIVE_DEFERRED,
+};
+
+/* What the retransmission timer is armed for. */
+enum {
+	TOYTCP_TIMER_NONE,
+	TOYTCP_TIMER_RTX,	/* unacknowledged data, SYN or FIN */
+	TOYTCP_TIMER_PERSIST,	/* zero window probe */
+};
+
 /*
  * struct toytcp_sock - a toytcp socket
- * @inet: the inet socket; must be first (inet_sk(), sk_alloc's obj_size)
  *
  * Unless a field says otherwise it is protected by the socket lock: process
  * context holds it with lock_sock() (sock_owned_by_me()), softirq and timers
  * with bh_lock_sock() and only when the socket is not owned by a user.
+ * Sequence variables are named as in RFC 9293 section 3.3.1.
  */
 struct toytcp_sock {
-	struct inet_sock	inet;
+	struct inet_sock	inet;	/* must be first: inet_sk() */
+
+	/* send sequence space */
+	u32	iss;
+	u32	snd_una;	/* oldest unacknowledged */
+	u32	snd_nxt;	/* next to send */
+	u32	snd_wnd;	/* peer's window, scaled */
+	u32	snd_wl1;	/* seq of the segment that last updated snd_wnd */
+	u32	snd_wl2;	/* ack of that segment */
+	u32	write_seq;	/* end of what the user queued (+ FIN) */
+	u32	max_window;	/* largest window the peer offered */
+	struct sk_buff *send_head;	/* first queued skb not yet sent */
+
+	/* receive sequence space */
+	u32	irs;
+	u32	rcv_nxt;	/* next expected */
+	u32	rcv_wnd;	/* window last advertised */
+	u32	rcv_wup;	/* rcv_nxt when rcv_wnd was advertised */
+	u32	copied_seq;	/* next byte the user reads */
+	struct sk_buff_head ooo_queue;	/* out-of-order segments by seq */
+
+	/* options */
+	u16	mss;		/* send MSS: peer's MSS, route, TCP_MAXSEG */
+	u16	adv_mss;	/* MSS we announce */
+	u16	user_mss;	/* TCP_MAXSEG, 0 if unset */
+	u8	snd_wscale;	/* peer's window shift */
+	u8	rcv_wscale;	/* our window shift */
+	u8	wscale_ok:1,	/* both sides sent the window scale option */
+		nodelay:1,	/* TCP_NODELAY */
+		cork:1,		/* TCP_CORK */
+		fin_sent:1,	/* our FIN has been queued */
+		quickack:1;	/* next ACK is not delayed */
+
+	/* round trip and retransmission, RFC 6298 */
+	u32	srtt_us;	/* smoothed RTT << 3, 0 before the first sample */
+	u32	rttvar_us;	/* RTT variation << 2 */
+	u32	rto;		/* jiffies */
+	u32	rtt_seq;	/* segment being timed ends here */
+	u32	rtt_start;	/* jiffies when it was sent; 0: none timed */
+	u8	backoff;	/* RTO doublings since the last new ACK */
+	u8	retransmits;	/* retransmissions of the head segment */
+	u8	timer_kind;	/* TOYTCP_TIMER_* of rtx_timer */
+	u8	probes_out;	/* zero window or keepalive probes unanswered */
+	u8	syn_retries;	/* TCP_SYNCNT, 0: default */
+	u8	dupacks;
+	u32	user_timeout;	/* TCP_USER_TIMEOUT in ms, 0: none */
+	unsigned long rtx_start;	/* jiffies of the first retransmission */
+	u32	total_retrans;
+	unsigned long last_challenge;	/* jiffies of the last challenge ACK */
+
+	/* congestion control: Reno, RFC 5681 */
+	u32	cwnd;		/* bytes */
+	u32	ssthresh;	/* bytes */
+	u32	recover;	/* NewReno: snd_nxt when recovery began */
+	u8	in_recovery;
+
+	/* delayed ACK */
+	u8	ack_pending;	/* an ACK is owed */
+	u16	unacked_segs;	/* full-sized segments received since our ACK */
+
+	/* keepalive */
+	u32	keepalive_time;		/* jiffies, 0: default */
+	u32	keepalive_intvl;	/* jiffies, 0: default */
+	u8	keepalive_probes;	/* 0: default */
+	unsigned long rcv_tstamp;	/* jiffies of the last segment in */
+
+	/* timers, see timer.c */
+	struct timer_list rtx_timer;
+	struct timer_list delack_timer;
+	struct timer_list keepalive_timer; /* also FIN-WAIT-2 and TIME-WAIT */
+	unsigned long deferred;		/* TOYTCP_*_DEFERRED, atomic bitops */
+
+	/*
+	 * A listener's queues of children (listen.c).  lq_lock protects the
+	 * lists, the counts, lq_closed and, in every child, lq_node.
+	 */
+	spinlock_t		lq_lock;
+	struct list_head	lq_embryos;	/* children in SYN-RECEIVED */
+	struct list_head	lq_ready;	/* established, not accepted */
+	unsigned int		lq_n_embryos;
+	unsigned int		lq_n_ready;
+	bool			lq_closed;
+
+	/* A child before accept(): its listener (a reference) and queue link. */
+	struct sock		*listener;
+	struct list_head	lq_node;
+	bool			lq_on_ready;	/* lq_node is on lq_ready */
+	bool			released;	/* toytcp_done() freed it all */
 };
 
 static inline struct toytcp_sock *toytcp_sk(const struct sock *sk)
 {
 	return (struct toytcp_sock *)sk;
+}
+
+/* Sequence number comparisons, safe across 2^32 wraparound. */
+static inline bool toytcp_before(u32 a, u32 b)
+{
+	return (s32)(a - b) < 0;
+}
+
+/* Remaining space of the window we last advertised. */
+static inline u32 toytcp_cur_rcv_wnd(const struct toytcp_sock *tp)
+{
+	s32 w = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
+
+	return w > 0 ? w : 0;
+}
+
+#define toytcp_after(a, b)	toytcp_before(b, a)
+
+/* a <= b <= c in sequence space */
+static inline bool toytcp_between(u32 a, u32 b, u32 c)
+{
+	return c - a >= b - a;
 }
 
 /* state.c */
@@ -72,5 +229,66 @@ void toytcp_lookup_exit(void);
 /* socket.c */
 int toytcp_socket_init(void);
 void toytcp_socket_exit(void);
+void toytcp_done(struct sock *sk);
+void toytcp_reset_done(struct sock *sk, int err);
+bool toytcp_is_orphan(const struct sock *sk);
+void toytcp_init_private(struct sock *sk);
+
+/* input.c */
+int toytcp_v4_rcv(struct sk_buff *skb);
+int toytcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+u32 toytcp_rcv_window(struct sock *sk);
+
+/* output.c */
+int toytcp_send_syn(struct sock *sk);
+void toytcp_send_ack(struct sock *sk);
+void toytcp_send_fin(struct sock *sk);
+void toytcp_send_active_reset(struct sock *sk, gfp_t gfp);
+void toytcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void toytcp_push(struct sock *sk);
+int toytcp_retransmit_head(struct sock *sk);
+void toytcp_send_probe(struct sock *sk);
+void toytcp_free_queued(struct sock *sk, struct sk_buff *skb);
+void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb);
+void toytcp_write_space(struct sock *sk);
+void toytcp_purge_write_queue(struct sock *sk);
+u16 toytcp_route_mss(struct sock *sk);
+void toytcp_update_mss(struct sock *sk, u16 peer_mss);
+
+/* options.c */
+struct toytcp_options {
+	u16	mss;		/* 0: not present */
+	s8	wscale;		/* -1: not present */
+};
+
+int toytcp_parse_options(const struct tcphdr *th, struct toytcp_options *opt);
+
+/* isn.c */
+u32 toytcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+
+/* listen.c */
+int toytcp_listen_start(struct sock *sk, int backlog);
+void toytcp_listen_stop(struct sock *sk);
+void toytcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
+bool toytcp_child_established(struct sock *child);
+bool toytcp_child_unlink(struct sock *child);
+struct sock *toytcp_accept_child(struct sock *sk, int flags, int *err);
+
+/* timer.c */
+void toytcp_init_timers(struct sock *sk);
+void toytcp_stop_timers(struct sock *sk);
+void toytcp_timer_data_sent(struct sock *sk);
+void toytcp_timer_ack_advanced(struct sock *sk);
+void toytcp_timer_window_closed(struct sock *sk);
+void toytcp_timer_ack_owed(struct sock *sk);
+void toytcp_timer_ack_sent(struct sock *sk);
+void toytcp_timer_time_wait(struct sock *sk);
+void toytcp_timer_fin_wait2(struct sock *sk);
+void toytcp_timer_keepalive_reset(struct sock *sk);
+void toytcp_release_cb(struct sock *sk);
+void toytcp_rtt_sample(struct sock *sk, long rtt_jiffies);
+
+/* pernet, main.c */
+struct sock *toytcp_ctl_sock(struct net *net);
 
 #endif /* _TOYTCP_H */

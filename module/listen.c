@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toytcp passive open: the listener, its embryonic connections and its
+ * accept queue.
+ *
+ * A SYN to a listener creates a child socket at once (a clone of the
+ * listener) in SYN-RECEIVED, hashed in the connection table so that the
+ * rest of the handshake reaches it directly, and put on the listener's
+ * lq_embryos.  The ACK of its SYN-ACK moves it to lq_ready, where accept()
+ * takes it.  Both queues are bounded by the listen() backlog.
+ *
+ * Lifetime of a child: its "life" reference (the one a socket file holds for
+ * an ordinary socket) belongs to the listener's queue until accept() takes
+ * the child off it, and to the user after that.  Until then the child is
+ * marked SOCK_DEAD (no user), holds a reference on its listener, and
+ * toytcp_done() on it unlinks it from the queue.  A child that accept()
+ * has just unlinked is not released by toytcp_done(): accept() owns it.
+ *
+ * Lock order: listener's socket lock, then a child's socket lock
+ * (bh_lock_sock, nested), then the listener's lq_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/sched/signal.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/sock.h>
+
+#include "toytcp.h"
+
+static void toytcp_lq_init(struct toytcp_sock *tp)
+{
+	spin_lock_init(&tp->lq_lock);
+	INIT_LIST_HEAD(&tp->lq_embryos);
+	INIT_LIST_HEAD(&tp->lq_ready);
+	tp->lq_n_embryos = 0;
+	tp->lq_n_ready = 0;
+	tp->lq_closed = false;
+}
+
+/**
+ * toytcp_listen_start - make @sk a listener (struct proto_ops.listen's work)
+ * @sk: socket, locked by the caller
+ * @backlog: listen() backlog, bounding both queues
+ *
+ * Return: 0, -EINVAL for a socket that cannot listen, or -EADDRINUSE.
+ */
+int toytcp_listen_start(struct sock *sk, int backlog)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	int err;
+
+	sock_owned_by_me(sk);
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (sk->sk_state == TCP_LISTEN)
+		return 0;	/* only the backlog changes */
+	if (sk->sk_state != TCP_CLOSE)
+		return -EINVAL;
+
+	if (!inet_sk(sk)->inet_num) {
+		err = toytcp_get_port(sk, 0);
+		if (err)
+			return err;
+	} else if (!toytcp_port_can_listen(sk)) {
+		return -EADDRINUSE;
+	}
+	inet_sk(sk)->inet_sport = htons(inet_sk(sk)->inet_num);
+	toytcp_lq_init(tp);
+	toytcp_set_state(sk, TCP_LISTEN);
+	return toytcp_hash(sk);
+}
+
+/* Abort one child taken off a closing listener's queue. */
+static void toytcp_abort_child(struct sock *child)
+{
+	struct toytcp_sock *ctp = toytcp_sk(child);
+	struct sock *listener;
+
+	local_bh_disable();
+	bh_lock_sock_nested(child);
+	listener = ctp->listener;
+	ctp->listener = NULL;
+	if (child->sk_state != TCP_CLOSE) {
+		toytcp_send_active_reset(child, GFP_ATOMIC);
+		toytcp_set_state(child, TCP_CLOSE);
+	}
+	/* SOCK_DEAD, no listener: toytcp_done() releases it */
+	toytcp_done(child);
+	bh_unlock_sock(child);
+	local_bh_enable();
+	if (listener)
+		sock_put(listener);
+}
+
+/**
+ * toytcp_listen_stop - close a listener: reset every queued child
+ * @sk: the listener, locked by the user; the caller moves it to CLOSED
+ */
+void toytcp_listen_stop(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	sock_owned_by_me(sk);
+	spin_lock_bh(&tp->lq_lock);
+	tp->lq_closed = true;
+	for (;;) {
+		struct toytcp_sock *ctp;
+
+		ctp = list_first_entry_or_null(&tp->lq_ready,
+					       struct toytcp_sock, lq_node);
+		if (ctp) {
+			tp->lq_n_ready--;
+		} else {
+			ctp = list_first_entry_or_null(&tp->lq_embryos,
+						       struct toytcp_sock,
+						       lq_node);
+			if (!ctp)
+				break;
+			tp->lq_n_embryos--;
+		}
+		list_del_init(&ctp->lq_node);
+		sock_hold((struct sock *)ctp);
+		spin_unlock_bh(&tp->lq_lock);
+
+		toytcp_abort_child((struct sock *)ctp);
+		sock_put((struct sock *)ctp);
+
+		spin_lock_bh(&tp->lq_lock);
+	}
+	spin_unlock_bh(&tp->lq_lock);
+}
+
+/**
+ * toytcp_child_unlink - take @child off its listener's queue
+ * @child: child socket, locked
+ *
+ * Return: true if it was queued (its life reference was the queue's),
+ * false if accept() took it first.
+ */
+bool toytcp_child_unlink(struct sock *child)
+{
+	struct toytcp_sock *ctp = toytcp_sk(child);
+	struct toytcp_sock *ltp = toytcp_sk(ctp->listener);
+	bool queued;
+
+	spin_lock_bh(&ltp->lq_lock);
+	queued = !list_empty(&ctp->lq_node);
+	if (queued) {
+		if (ctp->lq_on_ready)
+			ltp->lq_n_ready--;
+		else
+			ltp->lq_n_embryos--;
+		list_del_init(&ctp->lq_node);
+	}
+	spin_unlock_bh(&ltp->lq_lock);
+	return queued;
+}
+
+/**
+ * toytcp_child_established - the handshake of @child completed
+ * @child: child in SYN-RECEIVED, locked
+ *
+ * Return: false if the accept queue is full (the child stays in
+ * SYN-RECEIVED; the peer's next ACK or our SYN-ACK retransmission retries).
+ */
+bool toytcp_child_established(struct sock *child)
+{
+	struct toytcp_sock *ctp = toytcp_sk(child);
+	struct sock *listener = ctp->listener;
+	struct toytcp_sock *ltp = toytcp_sk(listener);
+	bool ok = false;
+
+	spin_lock_bh(&ltp->lq_lock);
+	if (!ltp->lq_closed && !list_empty(&ctp->lq_node) &&
+	    ltp->lq_n_ready <= READ_ONCE(listener->sk_max_ack_backlog)) {
+		list_move_tail(&ctp->lq_node, &ltp->lq_ready);
+		ctp->lq_on_ready = true;
+		ltp->lq_n_embryos--;
+		ltp->lq_n_ready++;
+		ok = true;
+	}
+	spin_unlock_bh(&ltp->lq_lock);
+	if (ok)
+		listener->sk_data_ready(listener);
+	return ok;
+}
+
+/* Route and address the child; Return: 0 or -errno. */
+static int toytcp_child_route(struct sock *child)
+{
+	struct inet_sock *inet = inet_sk(child);
+	struct flowi4 *fl4 = &inet->cork.fl.u.ip4;
+	struct rtable *rt;
+
+	flowi4_init_output(fl4, child->sk_bound_dev_if, child->sk_mark,
+			   RT_CONN_FLAGS(child), RT_SCOPE_UNIVERSE,
+			   child->sk_protocol, inet_sk_flowi_flags(child),
+			   inet->inet_daddr, inet->inet_saddr,
+			   inet->inet_dport, inet->inet_sport, child->sk_uid);
+	rt = ip_route_output_flow(sock_net(child), fl4, child);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	sk_dst_set(child, &rt->dst);
+	return 0;
+}
+
+/* A SYN for a listener: make a child in SYN-RECEIVED and send SYN-ACK. */
+static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	unsigned int max = READ_ONCE(sk->sk_max_ack_backlog);
+	struct toytcp_options opt;
+	struct toytcp_sock *ctp;
+	struct inet_sock *inet;
+	struct sock *child;
+	bool full;
+
+	spin_lock(&tp->lq_lock);
+	full = tp->lq_n_ready > max || tp->lq_n_embryos >= max(max, 8U);
+	spin_unlock(&tp->lq_lock);
+	if (full)
+		return;		/* the peer retransmits its SYN */
+
+	if (toytcp_parse_options(th, &opt))
+		return;
+	child = sk_clone_lock(sk, GFP_ATOMIC);
+	if (!child)
+		return;
+	ctp = toytcp_sk(child);
+	inet = inet_sk(child);
+
+	/* Nothing of the listener's own state carries over. */
+	child->sk_state = TCP_CLOSE;
+	inet->inet_daddr = iph->saddr;
+	inet->inet_dport = th->source;
+	inet->inet_rcv_saddr = iph->daddr;
+	inet->inet_saddr = iph->daddr;
+	atomic_set(&inet->inet_id, get_random_u16());
+	RCU_INIT_POINTER(inet->inet_opt, NULL);
+	inet->mc_list = NULL;
+	toytcp_init_private(child);
+	sock_set_flag(child, SOCK_DEAD);	/* no user until accept() */
+	child->sk_write_space = toytcp_write_space;
+
+	if (toytcp_child_route(child))
+		goto free_child;
+
+	ctp->iss = toytcp_isn(iph->daddr, iph->saddr, th->dest, th->source);
+	ctp->snd_una = ctp->iss;
+	ctp->snd_nxt = ctp->iss;
+	ctp->write_seq = ctp->iss;
+	ctp->irs = cb->seq;
+	ctp->rcv_nxt = cb->seq + 1;
+	ctp->rcv_wup = ctp->rcv_nxt;
+	ctp->copied_seq = ctp->rcv_nxt;
+	ctp->snd_wnd = cb->window;	/* never scaled on a SYN */
+	ctp->max_window = ctp->snd_wnd;
+	ctp->snd_wl1 = cb->seq;
+	ctp->snd_wl2 = ctp->iss;
+	ctp->adv_mss = toytcp_route_mss(child);
+	if (opt.wscale >= 0) {
+		ctp->wscale_ok = 1;
+		ctp->snd_wscale = opt.wscale;
+	} else {
+		ctp->rcv_wscale = 0;
+	}
+	toytcp_update_mss(child, opt.mss ? : TOYTCP_DEFAULT_MSS);
+	ctp->cwnd = TOYTCP_INIT_CWND * ctp->mss;
+	ctp->rcv_tstamp = jiffies;
+
+	toytcp_inherit_port(child, sk);
+	toytcp_set_state(child, TCP_SYN_RECV);
+	if (toytcp_hash(child))
+		goto close_child;
+
+	sock_hold(sk);
+	ctp->listener = sk;
+	spin_lock(&tp->lq_lock);
+	list_add_tail(&ctp->lq_node, &tp->lq_embryos);
+	ctp->lq_on_ready = false;
+	tp->lq_n_embryos++;
+	spin_unlock(&tp->lq_lock);
+
+	if (toytcp_send_syn(child))
+		toytcp_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);	/* sk_clone_lock's second reference */
+	return;
+
+close_child:
+	toytcp_set_state(child, TCP_CLOSE);
+free_child:
+	/* never queued: toytcp_done() releases the life reference */
+	toytcp_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);
+}
+
+/**
+ * toytcp_listen_rcv - a segment for a listener (RFC 9293 3.10.7.2)
+ * @sk: the listener, locked
+ * @skb: the segment; consumed
+ */
+void toytcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	u8 flags = TOYTCP_SKB_CB(skb)->flags;
+
+	if (flags & TCPHDR_RST)
+		goto drop;			/* first: ignore RST */
+	if (flags & TCPHDR_ACK) {
+		toytcp_send_reset_reply(sock_net(sk), skb); /* second */
+		goto drop;
+	}
+	if (flags & TCPHDR_SYN)
+		toytcp_listen_syn(sk, skb);	/* third */
+drop:
+	kfree_skb(skb);
+}
+
+/**
+ * toytcp_accept_child - struct proto's accept: wait for an established child
+ * @sk: the listener
+ * @flags: O_NONBLOCK from the file
+ * @err: where to put -errno when returning NULL
+ *
+ * Return: the child, owned by the caller, or NULL.
+ */
+struct sock *toytcp_accept_child(struct sock *sk, int flags, int *err)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct toytcp_sock *ctp = NULL;
+	struct sock *child, *listener;
+	long timeo;
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	for (;;) {
+		DEFINE_WAIT(wait);
+
+		if (sk->sk_state != TCP_LISTEN) {
+			*err = -EINVAL;
+			goto out;
+		}
+		spin_lock_bh(&tp->lq_lock);
+		ctp = list_first_entry_or_null(&tp->lq_ready,
+					       struct toytcp_sock, lq_node);
+		if (ctp) {
+			list_del_init(&ctp->lq_node);
+			tp->lq_n_ready--;
+		}
+		spin_unlock_bh(&tp->lq_lock);
+		if (ctp)
+			break;
+		if (!timeo) {
+			*err = -EAGAIN;
+			goto out;
+		}
+		if (signal_pending(current)) {
+			*err = sock_intr_errno(timeo);
+			goto out;
+		}
+		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
+					  TASK_INTERRUPTIBLE);
+		release_sock(sk);
+		if (list_empty(&tp->lq_ready))
+			timeo = schedule_timeout(timeo);
+		lock_sock(sk);
+		finish_wait(sk_sleep(sk), &wait);
+	}
+	release_sock(sk);
+
+	/* Under the child's lock, so that toytcp_done() sees it consistent. */
+	child = (struct sock *)ctp;
+	lock_sock(child);
+	sock_reset_flag(child, SOCK_DEAD);
+	listener = ctp->listener;
+	ctp->listener = NULL;
+	release_sock(child);
+	sock_put(listener);
+	return child;
+
+out:
+	release_sock(sk);
+	return NULL;
+}

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toytcp segment output and the retransmission queue.
+ *
+ * sk->sk_write_queue holds every segment sent but not yet acknowledged
+ * (SYN and FIN included, as they use sequence space) followed by data not
+ * yet sent, starting at tp->send_head.  Each queued skb carries its
+ * sequence range in TOYTCP_SKB_CB and at most one MSS of data; it is never
+ * sent itself: a clone with the TCP header pushed in front goes to IP, so
+ * the original stays ready for retransmission until an ACK frees it.
+ *
+ * Segments are byte for byte RFC 9293 TCP: the checksum covers a pseudo
+ * header with protocol 6; only the IP header's protocol field differs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/skbuff.h>
+#include <net/checksum.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/sock.h>
+
+#include "toytcp.h"
+
+/* Options go on SYNs only: MSS (4 bytes) and window scale (3 + NOP). */
+#define TOYTCP_SYN_OPTLEN	8
+
+u16 toytcp_route_mss(struct sock *sk)
+{
+	struct dst_entry *dst = __sk_dst_get(sk);
+	unsigned int mtu = dst ? dst_mtu(dst) : 576;
+
+	return clamp_t(unsigned int, mtu - sizeof(struct iphdr) -
+		       sizeof(struct tcphdr), 88, 65495);
+}
+
+/* The send MSS: what the peer accepts, our route allows, and the user set. */
+void toytcp_update_mss(struct sock *sk, u16 peer_mss)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u16 mss = min(peer_mss, toytcp_route_mss(sk));
+
+	if (tp->user_mss && tp->user_mss < mss)
+		mss = tp->user_mss;
+	tp->mss = max_t(u16, mss, 64);
+}
+
+/* The window field of an outgoing segment; also records what it offered. */
+static u16 toytcp_select_window(struct sock *sk, bool syn)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 cur = tp->rcv_wnd - min(tp->rcv_wnd, tp->rcv_nxt - tp->rcv_wup);
+	u32 win = toytcp_rcv_window(sk);
+	u8 shift = syn ? 0 : tp->rcv_wscale;
+
+	/* Never shrink the window we offered (RFC 9293 3.8.6.2.2). */
+	if (win < cur)
+		win = cur;
+	win = min_t(u32, win, 65535U << shift);
+	/* Round down to what the scaled field can say. */
+	win = (win >> shift) << shift;
+	if (win < cur)
+		win = ALIGN(cur, 1U << shift);
+	tp->rcv_wnd = win;
+	tp->rcv_wup = tp->rcv_nxt;
+	return min_t(u32, win >> shift, 65535U);
+}
+
+static unsigned int toytcp_write_syn_options(struct sock *sk, __be32 *ptr)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | tp->adv_mss);
+	*ptr = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+		     (TCPOLEN_WINDOW << 8) | tp->rcv_wscale);
+	return TOYTCP_SYN_OPTLEN;
+}
+
+static void toytcp_fill_checksum(struct sk_buff *skb, __be32 saddr,
+				 __be32 daddr)
+{
+	struct tcphdr *th = tcp_hdr(skb);
+	__wsum csum;
+
+	th->check = 0;
+	csum = skb_checksum(skb, 0, skb->len, 0);
+	/* Protocol 6 in the pseudo header: the segment is TCP's, exactly. */
+	th->check = csum_tcpudp_magic(saddr, daddr, skb->len, IPPROTO_TCP, csum);
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+/*
+ * Push the TCP header onto @skb (a private copy or clone) and hand it to IP.
+ * @seq and @flags come from the caller; ACK number and window are current.
+ */
+static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
+			   u8 flags)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	unsigned int optlen = 0;
+	struct tcphdr *th;
+	bool syn = flags & TCPHDR_SYN;
+
+	if (syn)
+		optlen = TOYTCP_SYN_OPTLEN;
+	skb_push(skb, sizeof(*th) + optlen);
+	skb_reset_transport_header(skb);
+	th = tcp_hdr(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = inet->inet_sport;
+	th->dest = inet->inet_dport;
+	th->seq = htonl(seq);
+	th->doff = (sizeof(*th) + optlen) >> 2;
+	tcp_flag_byte(th) = flags;
+	if (flags & TCPHDR_ACK) {
+		th->ack_seq = htonl(tp->rcv_nxt);
+		toytcp_timer_ack_sent(sk);
+	}
+	th->window = htons(toytcp_select_window(sk, syn));
+	if (syn)
+		toytcp_write_syn_options(sk, (__be32 *)(th + 1));
+	toytcp_fill_checksum(skb, inet->inet_saddr, inet->inet_daddr);
+
+	memset(skb->cb, 0, sizeof(skb->cb));	/* IPCB for the IP layer */
+	skb->protocol = htons(ETH_P_IP);
+	skb->priority = sk->sk_priority;
+	skb->mark = sk->sk_mark;
+	skb_set_owner_w(skb, sk);
+	return ip_queue_xmit(sk, skb, &inet->cork.fl);
+}
+
+/* Send queued @skb (a clone of it) and note the time for RTT and RTO. */
+static int toytcp_send_queued(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+	struct sk_buff *clone;
+	u8 flags = cb->flags;
+
+	clone = skb_clone(skb, GFP_ATOMIC);
+	if (!clone)
+		return -ENOBUFS;
+	/* Every segment but the very first SYN carries the ACK bit. */
+	if (sk->sk_state != TCP_SYN_SENT)
+		flags |= TCPHDR_ACK;
+	if (skb->len)
+		flags |= TCPHDR_PSH;
+	cb->when = jiffies;
+	return toytcp_transmit(sk, clone, cb->seq, flags);
+}
+
+static struct sk_buff *toytcp_alloc_ctl(struct sock *sk, gfp_t gfp)
+{
+	struct sk_buff *skb = alloc_skb(TOYTCP_MAX_HEADER, gfp);
+
+	if (skb)
+		skb_reserve(skb, TOYTCP_MAX_HEADER);
+	return skb;
+}
+
+/*
+ * Account queued @skb to the socket's send buffer.  SYN and FIN must be
+ * queued even when the protocol is out of memory: those few bytes are then
+ * left uncharged.
+ */
+void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb)
+{
+	TOYTCP_SKB_CB(skb)->charged = sk_wmem_schedule(sk, skb->truesize);
+	if (!TOYTCP_SKB_CB(skb)->charged)
+		return;
+	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
+}
+
+/* Append a new control skb (SYN, FIN) to the write queue. */
+static void toytcp_queue_tail(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	toytcp_charge_queued(sk, skb);
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	tp->write_seq = TOYTCP_SKB_CB(skb)->end_seq;
+	if (!tp->send_head)
+		tp->send_head = skb;
+}
+
+void toytcp_free_queued(struct sock *sk, struct sk_buff *skb)
+{
+	if (TOYTCP_SKB_CB(skb)->charged) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		sk_mem_uncharge(sk, skb->truesize);
+	}
+	__kfree_skb(skb);
+}
+
+void toytcp_purge_write_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		toytcp_free_queued(sk, skb);
+	toytcp_sk(sk)->send_head = NULL;
+	sk_mem_reclaim(sk);
+}
+
+/**
+ * toytcp_send_syn - queue and send the SYN (active open) or SYN-ACK (child)
+ * @sk: socket in SYN-SENT or SYN-RECEIVED with iss, route and MSS set
+ *
+ * Return: 0 or -ENOBUFS.
+ */
+int toytcp_send_syn(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = toytcp_alloc_ctl(sk, sk->sk_allocation);
+	if (!skb)
+		return -ENOBUFS;
+	TOYTCP_SKB_CB(skb)->seq = tp->iss;
+	TOYTCP_SKB_CB(skb)->end_seq = tp->iss + 1;
+	TOYTCP_SKB_CB(skb)->flags = TCPHDR_SYN;
+	TOYTCP_SKB_CB(skb)->sacked = 0;
+	toytcp_queue_tail(sk, skb);
+	toytcp_push(sk);
+	return 0;
+}
+
+/* Send a bare ACK now; if no memory, leave it to the delayed ACK timer. */
+void toytcp_send_ack(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	skb = toytcp_alloc_ctl(sk, GFP_ATOMIC);
+	if (!skb) {
+		toytcp_timer_ack_owed(sk);
+		return;
+	}
+	toytcp_transmit(sk, skb, toytcp_sk(sk)->snd_nxt, TCPHDR_ACK);
+}
+
+/*
+ * Window probe or keepalive: a segment with an old sequence number
+ * (snd_una - 1) that the peer must answer with an ACK carrying its window.
+ */
+void toytcp_send_probe(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = toytcp_alloc_ctl(sk, GFP_ATOMIC);
+	if (skb)
+		toytcp_transmit(sk, skb, tp->snd_una - 1, TCPHDR_ACK);
+}
+
+/**
+ * toytcp_send_fin - queue our FIN (close or shutdown(SHUT_WR)) and push it
+ * @sk: socket in ESTABLISHED, SYN-RECEIVED or CLOSE-WAIT, lock held
+ *
+ * The FIN rides on the last unsent data segment if there is one.
+ */
+void toytcp_send_fin(struct sock *sk)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (tp->fin_sent)
+		return;
+	tp->fin_sent = 1;
+	if (tail && tp->send_head &&
+	    !(TOYTCP_SKB_CB(tail)->flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+		TOYTCP_SKB_CB(tail)->flags |= TCPHDR_FIN;
+		TOYTCP_SKB_CB(tail)->end_seq++;
+		tp->write_seq++;
+	} else {
+		struct sk_buff *skb = alloc_skb_fclone(TOYTCP_MAX_HEADER,
+						       sk->sk_allocation);
+
+		if (!skb) {
+			/* Reclaimable memory is gone; send FIN anyway. */
+			skb = alloc_skb(TOYTCP_MAX_HEADER, GFP_ATOMIC | __GFP_NOFAIL);
+		}
+		skb_reserve(skb, TOYTCP_MAX_HEADER);
+		TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
+		TOYTCP_SKB_CB(skb)->end_seq = tp->write_seq + 1;
+		TOYTCP_SKB_CB(skb)->flags = TCPHDR_FIN;
+		TOYTCP_SKB_CB(skb)->sacked = 0;
+		toytcp_queue_tail(sk, skb);
+	}
+	toytcp_push(sk);
+}
+
+/* RST for a connection we abort (close with data unread, SO_LINGER 0). */
+void toytcp_send_active_reset(struct sock *sk, gfp_t gfp)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = toytcp_alloc_ctl(sk, gfp);
+	if (!skb)
+		return;
+	toytcp_transmit(sk, skb, tp->snd_nxt, TCPHDR_RST | TCPHDR_ACK);
+}
+
+/**
+ * toytcp_send_reset_reply - answer segment @in_skb, which no connection
+ *	accepts, with a RST (RFC 9293 3.10.7.1 "If the state is CLOSED")
+ * @net: netns it arrived in
+ * @in_skb: the offending segment, TCP header at transport_header
+ *
+ * Never answers a RST.  Sent through the netns' control socket.
+ */
+void toytcp_send_reset_reply(struct net *net, struct sk_buff *in_skb)
+{
+	const struct tcphdr *in = tcp_hdr(in_skb);
+	const struct iphdr *iph = ip_hdr(in_skb);
+	struct sock *ctl = toytcp_ctl_sock(net);
+	struct flowi4 fl4;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct rtable *rt;
+	u32 seglen;
+
+	if (in->rst || !ctl)
+		return;
+	seglen = TOYTCP_SKB_CB(in_skb)->wire_len;
+
+	skb = alloc_skb(TOYTCP_MAX_HEADER, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, TOYTCP_MAX_HEADER);
+	skb_push(skb, sizeof(*th));
+	skb_reset_transport_header(skb);
+	th = tcp_hdr(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = in->dest;
+	th->dest = in->source;
+	th->doff = sizeof(*th) >> 2;
+	th->rst = 1;
+	if (in->ack) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		th->seq = in->ack_seq;
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		th->ack = 1;
+		th->ack_seq = htonl(ntohl(in->seq) + seglen);
+	}
+
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = iph->saddr;
+	fl4.saddr = iph->daddr;
+	fl4.flowi4_proto = toytcp_ipproto;
+	fl4.flowi4_oif = inet_iif(in_skb);
+	fl4.flowi4_mark = in_skb->mark;
+	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		kfree_skb(skb);
+		return;
+	}
+	skb_dst_set(skb, &rt->dst);
+	toytcp_fill_checksum(skb, iph->daddr, iph->saddr);
+
+	bh_lock_sock(ctl);
+	ip_build_and_send_pkt(skb, ctl, iph->daddr, iph->saddr, NULL, 0);
+	bh_unlock_sock(ctl);
+}
+
+/* sk_write_space: wake writers once the send buffer has room again. */
+void toytcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !sk_stream_is_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/* Bytes in flight, for congestion control. */
+static u32 toytcp_in_flight(const struct toytcp_sock *tp)
+{
+	return tp->snd_nxt - tp->snd_una;
+}
+
+/*
+ * Split queued @skb so that its first part carries @len data bytes; the
+ * rest becomes a new unsent skb after it.  Return: 0 or -ENOMEM.
+ */
+static int toytcp_split(struct sock *sk, struct sk_buff *skb, unsigned int len)
+{
+	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+	unsigned int rest = skb->len - len;
+	struct sk_buff *tail;
+
+	tail = alloc_skb_fclone(TOYTCP_MAX_HEADER + rest, GFP_ATOMIC);
+	if (!tail)
+		return -ENOMEM;
+	skb_reserve(tail, TOYTCP_MAX_HEADER);
+	skb_put_data(tail, skb->data + len, rest);
+	TOYTCP_SKB_CB(tail)->seq = cb->seq + len;
+	TOYTCP_SKB_CB(tail)->end_seq = cb->end_seq;
+	TOYTCP_SKB_CB(tail)->flags = cb->flags & TCPHDR_FIN;
+	TOYTCP_SKB_CB(tail)->sacked = 0;
+	cb->flags &= ~TCPHDR_FIN;
+	cb->end_seq = cb->seq + len;
+	skb_trim(skb, len);
+
+	toytcp_charge_queued(sk, tail);
+	__skb_queue_after(&sk->sk_write_queue, skb, tail);
+	return 0;
+}
+
+/**
+ * toytcp_push - send what the peer's window, the congestion window and
+ *	Nagle's rule (RFC 9293 3.7.4) allow from the unsent queue
+ * @sk: socket, lock held
+ */
+void toytcp_push(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = tp->send_head)) {
+		struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+		u32 wnd_end = tp->snd_una + tp->snd_wnd;
+		u32 cwnd_room;
+
+		if (cb->flags & TCPHDR_SYN)
+			goto send;	/* SYN: nothing to wait for */
+
+		if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+			break;		/* data waits for the handshake */
+
+		/* receive window */
+		if (skb->len && toytcp_after(cb->seq + skb->len, wnd_end)) {
+			u32 room = toytcp_after(wnd_end, cb->seq) ?
+				   wnd_end - cb->seq : 0;
+
+			/* Send a part only if it is worth a segment. */
+			if (room >= tp->mss || (room && room >= tp->max_window / 2)) {
+				if (toytcp_split(sk, skb, room))
+					break;
+			} else {
+				if (tp->snd_una == tp->snd_nxt)
+					toytcp_timer_window_closed(sk);
+				break;
+			}
+		}
+		/* congestion window */
+		cwnd_room = tp->cwnd > toytcp_in_flight(tp) ?
+			    tp->cwnd - toytcp_in_flight(tp) : 0;
+		if (skb->len && skb->len > cwnd_room && toytcp_in_flight(tp))
+			break;
+		/* Nagle: one small segment in flight at most */
+		if (!tp->nodelay && skb->len < tp->mss &&
+		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
+		    !(cb->flags & TCPHDR_FIN) && toytcp_in_flight(tp))
+			break;
+		if (tp->cork && skb->len < tp->mss &&
+		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
+		    !(cb->flags & TCPHDR_FIN))
+			break;
+send:
+		if (toytcp_send_queued(sk, skb))
+			break;
+		if (!tp->rtt_start && !cb->sacked) {
+			tp->rtt_seq = cb->end_seq;
+			tp->rtt_start = jiffies;
+		}
+		tp->snd_nxt = cb->end_seq;
+		tp->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				NULL : skb->next;
+		toytcp_timer_data_sent(sk);
+	}
+}
+
+/**
+ * toytcp_retransmit_head - send the oldest unacknowledged segment again
+ * @sk: socket, lock held
+ *
+ * Karn's rule: no RTT sample is taken from a retransmitted segment.
+ */
+int toytcp_retransmit_head(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == tp->send_head)
+		return 0;
+	TOYTCP_SKB_CB(skb)->sacked = 1;
+	tp->rtt_start = 0;
+	tp->total_retrans++;
+	return toytcp_send_queued(sk, skb);
+}

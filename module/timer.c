@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toytcp timers.  Every timer of a socket lives here:
+ *
+ *   rtx_timer	retransmission (RFC 6298: RTO from SRTT/RTTVAR, 200 ms
+ *		floor, doubling backoff, 120 s ceiling) of the oldest
+ *		unacknowledged segment, SYN and FIN included; or, while the
+ *		peer's window is zero, the persist timer that sends window
+ *		probes with the same backoff.
+ *   delack_timer	a delayed ACK, 40 ms after the first unacknowledged
+ *		segment (at most 200 ms, RFC 1122 4.2.3.2).
+ *   keepalive_timer	one timer for the idle connection: keepalive probes
+ *		when SO_KEEPALIVE is on, the FIN-WAIT-2 timeout of an
+ *		orphan, and the TIME-WAIT period of 2 MSL (60 s).
+ *
+ * Send and receive code only report what happened (data sent, ACK advanced,
+ * window closed, ACK owed); this file decides what to arm.
+ *
+ * Each timer holds a reference on its socket while pending (sk_reset_timer).
+ * A timer that fires while a user owns the socket leaves its work to
+ * toytcp_release_cb(), which release_sock() calls, instead of racing it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <net/sock.h>
+
+#include "toytcp.h"
+
+static u32 toytcp_rto_backed_off(const struct toytcp_sock *tp)
+{
+	u64 rto = (u64)tp->rto << tp->backoff;
+
+	return min_t(u64, rto, TOYTCP_RTO_MAX);
+}
+
+/* RFC 6298 section 2: fold one RTT measurement into SRTT and RTTVAR. */
+void toytcp_rtt_sample(struct sock *sk, long rtt_jiffies)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 m = jiffies_to_usecs(max(rtt_jiffies, 1L));
+	u32 rto;
+
+	if (!tp->srtt_us) {
+		tp->srtt_us = m << 3;
+		tp->rttvar_us = m << 1;		/* (m / 2) << 2 */
+	} else {
+		s32 err = m - (tp->srtt_us >> 3);
+
+		tp->srtt_us += err;			/* srtt += err / 8 */
+		if (err < 0)
+			err = -err;
+		/* rttvar += (|err| - rttvar) / 4 */
+		tp->rttvar_us += err - (tp->rttvar_us >> 2);
+	}
+	/* RTO = SRTT + max(G, 4 * RTTVAR), with Linux's 200 ms floor */
+	rto = usecs_to_jiffies((tp->srtt_us >> 3) + tp->rttvar_us);
+	tp->rto = clamp_t(u32, rto, TOYTCP_RTO_MIN, TOYTCP_RTO_MAX);
+}
+
+static void toytcp_arm_rtx(struct sock *sk, u8 kind, unsigned long when)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	tp->timer_kind = kind;
+	sk_reset_timer(sk, &tp->rtx_timer, jiffies + when);
+}
+
+/* Something was sent: time it if nothing is, and make sure the RTO runs. */
+void toytcp_timer_data_sent(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (tp->timer_kind != TOYTCP_TIMER_RTX || !timer_pending(&tp->rtx_timer))
+		toytcp_arm_rtx(sk, TOYTCP_TIMER_RTX, toytcp_rto_backed_off(tp));
+}
+
+/* snd_una moved forward: restart the RTO, or stop it if all is acked. */
+void toytcp_timer_ack_advanced(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	tp->backoff = 0;
+	tp->retransmits = 0;
+	tp->rtx_start = 0;
+	if (tp->snd_una == tp->snd_nxt) {
+		if (tp->timer_kind == TOYTCP_TIMER_RTX) {
+			tp->timer_kind = TOYTCP_TIMER_NONE;
+			sk_stop_timer(sk, &tp->rtx_timer);
+		}
+		return;
+	}
+	toytcp_arm_rtx(sk, TOYTCP_TIMER_RTX, tp->rto);
+}
+
+/* The peer's window is zero with data waiting: probe it (persist timer). */
+void toytcp_timer_window_closed(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (tp->snd_una != tp->snd_nxt || timer_pending(&tp->rtx_timer))
+		return;		/* the RTO will elicit the window update */
+	toytcp_arm_rtx(sk, TOYTCP_TIMER_PERSIST, toytcp_rto_backed_off(tp));
+}
+
+void toytcp_timer_ack_owed(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	unsigned long delay = TOYTCP_DELACK_MIN;
+
+	tp->ack_pending = 1;
+	if (tp->srtt_us)
+		delay = clamp_t(unsigned long,
+				usecs_to_jiffies(tp->srtt_us >> 3),
+				TOYTCP_DELACK_MIN, TOYTCP_DELACK_MAX);
+	if (!timer_pending(&tp->delack_timer))
+		sk_reset_timer(sk, &tp->delack_timer, jiffies + delay);
+}
+
+void toytcp_timer_ack_sent(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	tp->ack_pending = 0;
+	tp->unacked_segs = 0;
+	tp->quickack = 0;
+	if (timer_pending(&tp->delack_timer))
+		sk_stop_timer(sk, &tp->delack_timer);
+}
+
+void toytcp_timer_time_wait(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	sk_reset_timer(sk, &tp->keepalive_timer, jiffies + TOYTCP_TIMEWAIT_LEN);
+}
+
+void toytcp_timer_fin_wait2(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	sk_reset_timer(sk, &tp->keepalive_timer, jiffies + TOYTCP_FIN_TIMEOUT);
+}
+
+static u32 toytcp_keepalive_time(const struct toytcp_sock *tp)
+{
+	return tp->keepalive_time ? : TOYTCP_KEEPALIVE_TIME;
+}
+
+static u32 toytcp_keepalive_intvl(const struct toytcp_sock *tp)
+{
+	return tp->keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL;
+}
+
+/* (Re)start the keepalive clock after activity or a setting change. */
+void toytcp_timer_keepalive_reset(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (sk->sk_state == TCP_TIME_WAIT || sk->sk_state == TCP_FIN_WAIT2 ||
+	    sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_CLOSE)
+		return;
+	if (!sock_flag(sk, SOCK_KEEPOPEN)) {
+		sk_stop_timer(sk, &tp->keepalive_timer);
+		return;
+	}
+	tp->probes_out = 0;
+	sk_reset_timer(sk, &tp->keepalive_timer,
+		       jiffies + toytcp_keepalive_time(tp));
+}
+
+static void toytcp_rtx_work(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	unsigned int limit;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	if (time_before(jiffies, tp->rtx_timer.expires)) {
+		/* rearmed while the work was deferred */
+		sk_reset_timer(sk, &tp->rtx_timer, tp->rtx_timer.expires);
+		return;
+	}
+
+	if (tp->timer_kind == TOYTCP_TIMER_PERSIST) {
+		if (tp->snd_wnd || !tp->send_head) {
+			tp->timer_kind = TOYTCP_TIMER_NONE;
+			toytcp_push(sk);
+			return;
+		}
+		/* RFC 9293 3.8.6.1: probe for as long as the peer answers. */
+		toytcp_send_probe(sk);
+		if (tp->backoff < 15)
+			tp->backoff++;
+		toytcp_arm_rtx(sk, TOYTCP_TIMER_PERSIST,
+			       toytcp_rto_backed_off(tp));
+		return;
+	}
+	if (tp->timer_kind != TOYTCP_TIMER_RTX || tp->snd_una == tp->snd_nxt)
+		return;
+
+	if (sk->sk_state == TCP_SYN_SENT)
+		limit = tp->syn_retries ? : TOYTCP_SYN_RETRIES;
+	else if (sk->sk_state == TCP_SYN_RECV)
+		limit = TOYTCP_SYNACK_RETRIES;
+	else
+		limit = TOYTCP_RETRIES2;
+
+	if (!tp->rtx_start)
+		tp->rtx_start = jiffies;
+	if (tp->retransmits >= limit ||
+	    (tp->user_timeout &&
+	     time_after_eq(jiffies, tp->rtx_start +
+			   msecs_to_jiffies(tp->user_timeout)))) {
+		/* RFC 9293 3.8.3: give up on the connection */
+		toytcp_reset_done(sk, sk->sk_err_soft ? : ETIMEDOUT);
+		return;
+	}
+
+	/* RFC 5681 3.1: a timeout means heavy loss; start over slowly. */
+	tp->ssthresh = max_t(u32, (tp->snd_nxt - tp->snd_una) / 2,
+			     2 * tp->mss);
+	tp->cwnd = tp->mss;
+	tp->in_recovery = 0;
+	tp->dupacks = 0;
+
+	toytcp_retransmit_head(sk);
+	tp->retransmits++;
+	if (tp->backoff < 15)
+		tp->backoff++;
+	toytcp_arm_rtx(sk, TOYTCP_TIMER_RTX, toytcp_rto_backed_off(tp));
+}
+
+static void toytcp_delack_work(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	if (tp->ack_pending)
+		toytcp_send_ack(sk);
+}
+
+static void toytcp_keepalive_work(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 idle;
+
+	switch (sk->sk_state) {
+	case TCP_TIME_WAIT:
+	case TCP_FIN_WAIT2:
+		/* 2 MSL passed, or the orphan's peer never sent its FIN */
+		toytcp_set_state(sk, TCP_CLOSE);
+		toytcp_done(sk);
+		return;
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+		break;
+	default:
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN))
+		return;
+
+	/* Only an idle connection with nothing in flight is probed. */
+	idle = jiffies - tp->rcv_tstamp;
+	if (tp->snd_una != tp->snd_nxt || idle < toytcp_keepalive_time(tp)) {
+		u32 left = tp->snd_una != tp->snd_nxt ?
+			   toytcp_keepalive_time(tp) :
+			   toytcp_keepalive_time(tp) - idle;
+
+		tp->probes_out = 0;
+		sk_reset_timer(sk, &tp->keepalive_timer, jiffies + left);
+		return;
+	}
+	if (tp->probes_out >= (tp->keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES)) {
+		toytcp_reset_done(sk, ETIMEDOUT);
+		return;
+	}
+	toytcp_send_probe(sk);
+	tp->probes_out++;
+	sk_reset_timer(sk, &tp->keepalive_timer,
+		       jiffies + toytcp_keepalive_intvl(tp));
+}
+
+/*
+ * Common body of the three timer callbacks: run @work under the socket
+ * lock, or defer it to release_sock() when a user owns the socket.
+ */
+static void toytcp_timer_fire(struct sock *sk, int deferred_bit,
+			      void (*work)(struct sock *sk))
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		/* The reference of the timer passes to the deferred work. */
+		if (!test_and_set_bit(deferred_bit, &tp->deferred))
+			sock_hold(sk);
+	} else {
+		work(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+static void toytcp_rtx_timer(struct timer_list *t)
+{
+	struct toytcp_sock *tp = timer_container_of(tp, t, rtx_timer);
+
+	toytcp_timer_fire((struct sock *)tp, TOYTCP_RTX_DEFERRED,
+			  toytcp_rtx_work);
+}
+
+static void toytcp_delack_timer(struct timer_list *t)
+{
+	struct toytcp_sock *tp = timer_container_of(tp, t, delack_timer);
+
+	toytcp_timer_fire((struct sock *)tp, TOYTCP_DELACK_DEFERRED,
+			  toytcp_delack_work);
+}
+
+static void toytcp_keepalive_timer(struct timer_list *t)
+{
+	struct toytcp_sock *tp = timer_container_of(tp, t, keepalive_timer);
+
+	toytcp_timer_fire((struct sock *)tp, TOYTCP_KEEPALIVE_DEFERRED,
+			  toytcp_keepalive_work);
+}
+
+/**
+ * toytcp_release_cb - run timer work deferred while the user owned @sk
+ * @sk: socket; release_sock() calls this with the socket still owned and
+ *	its spinlock held, so nothing else runs toytcp code on it
+ */
+void toytcp_release_cb(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (!READ_ONCE(tp->deferred))
+		return;
+	if (test_and_clear_bit(TOYTCP_RTX_DEFERRED, &tp->deferred)) {
+		toytcp_rtx_work(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(TOYTCP_DELACK_DEFERRED, &tp->deferred)) {
+		toytcp_delack_work(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(TOYTCP_KEEPALIVE_DEFERRED, &tp->deferred)) {
+		toytcp_keepalive_work(sk);
+		__sock_put(sk);
+	}
+}
+
+void toytcp_init_timers(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	timer_setup(&tp->rtx_timer, toytcp_rtx_timer, 0);
+	timer_setup(&tp->delack_timer, toytcp_delack_timer, 0);
+	timer_setup(&tp->keepalive_timer, toytcp_keepalive_timer, 0);
+	tp->timer_kind = TOYTCP_TIMER_NONE;
+	tp->deferred = 0;
+}
+
+/*
+ * Stop every timer; each one that was pending drops its reference.  A
+ * callback already running finds the socket CLOSED and does nothing.
+ */
+void toytcp_stop_timers(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	tp->timer_kind = TOYTCP_TIMER_NONE;
+	sk_stop_timer(sk, &tp->rtx_timer);
+	sk_stop_timer(sk, &tp->delack_timer);
+	sk_stop_timer(sk, &tp->keepalive_timer);
+}
