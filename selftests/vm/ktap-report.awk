@@ -1,0 +1,265 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ktap-report.awk - turn one VM boot's results channel into the KTAP that
+# check.sh prints, line by line as it arrives, and count the test cases.
+#
+# Input: the guest's KTAP (init.sh): a top-level test per test program, each
+# program's own KTAP indented by four spaces as its subtest.  Variables:
+#   offset   results check.sh printed before this boot (numbering continues)
+#   pre      those results' lines, "\n"-separated, printed after our plan
+#   pre_pass, pre_fail, pre_skip   their counts
+#   header   a diagnostic line for the top of the document
+#   endfile  file holding the guest's end marker line (empty: none)
+#   splats   file with the kernel log lines that fail a run
+#   elapsed  file with run-vm.sh's timing ("timedout ..." if killed)
+#   summary  file to write "PASSED FAILED SKIPPED" to
+#
+# Counting: leaf test cases.  A result with subtests counts its subtests
+# only, plus one failure if it failed while none of them did (a program
+# that crashed or timed out after its last report).  A "# SKIP" result is
+# skipped, never passed, whatever its "ok"/"not ok".  A test the guest
+# never finished fails; one it never started is skipped ("not run").
+# Two more results come from the host: vm_run_complete (the end marker
+# arrived: no panic, no hang) and guest_kernel_clean (no splat in the
+# kernel log).
+
+function out(s) {
+	print s
+	fflush()
+}
+
+function depth_of(s,    n) {
+	n = match(s, /[^ ]/) - 1
+	if (n < 0)
+		return 0
+	return int(n / 4)
+}
+
+# Print our header and plan once the number of tests is known.
+function start(ntests,    i, n, lines) {
+	if (started)
+		return
+	started = 1
+	out("KTAP version 1")
+	if (header != "")
+		out("# " header)
+	out("1.." (offset + ntests + 2))
+	if (pre != "") {
+		n = split(pre, lines, "\n")
+		for (i = 1; i <= n; i++)
+			if (lines[i] != "")
+				out(lines[i])
+	}
+}
+
+# Record a result at depth d: "pass", "fail" or "skip".
+function result(d, status, name, reason,    k, failed_here) {
+	if (nchild[d + 1] > 0) {
+		failed_here = nfail[d + 1] > 0
+		if (status == "fail" && !failed_here) {
+			nfailed++
+			failures[nfailed] = name
+			failed_here = 1
+		}
+	} else {
+		if (status == "pass") {
+			npassed++
+		} else if (status == "skip") {
+			nskipped++
+			skips[nskipped] = name (reason != "" ? ": " reason : "")
+		} else {
+			nfailed++
+			failures[nfailed] = name
+		}
+		failed_here = status == "fail"
+	}
+	for (k = d + 1; k <= maxdepth; k++) {
+		nchild[k] = 0
+		nfail[k] = 0
+	}
+	nchild[d]++
+	if (failed_here)
+		nfail[d]++
+	if (d > maxdepth)
+		maxdepth = d
+}
+
+# "ok 3 name # SKIP reason" -> status, name, reason (globals r_*).
+function parse_result(s,    rest, directive, p) {
+	r_status = (s ~ /^not ok/) ? "fail" : "pass"
+	rest = s
+	sub(/^(not )?ok[ \t]+[0-9]*[ \t]*/, "", rest)
+	directive = ""
+	p = index(rest, "#")
+	if (p > 0) {
+		directive = substr(rest, p + 1)
+		rest = substr(rest, 1, p - 1)
+		sub(/^[ \t]+/, "", directive)
+	}
+	sub(/[ \t]+$/, "", rest)
+	r_name = rest
+	r_reason = ""
+	if (toupper(directive) ~ /^SKIP/) {
+		r_status = "skip"
+		r_reason = directive
+		sub(/^[Ss][Kk][Ii][Pp][ \t]*/, "", r_reason)
+	} else if (toupper(directive) ~ /^(TODO|XFAIL)/) {
+		r_status = "pass"
+	} else if (directive != "") {
+		r_reason = directive
+	}
+}
+
+BEGIN {
+	started = 0
+	ntop = 0
+	maxdepth = 0
+	npassed = pre_pass + 0
+	nfailed = 0
+	nskipped = 0
+	pre_fail += 0
+	pre_skip += 0
+	current = ""
+}
+
+{
+	sub(/\r$/, "")
+	line = $0
+	d = depth_of(line)
+	body = line
+	sub(/^ +/, "", body)
+}
+
+# The guest's own header and plan: ours replace them.
+d == 0 && (body ~ /^(K?TAP version [0-9]+)$/ || body ~ /^1\.\.[0-9]+/) { next }
+
+d == 0 && body ~ /^# toytcp-vm: kernel .*, tests: / {
+	s = body
+	sub(/.*, tests: /, "", s)
+	nexpected = split(s, expected, " ")
+	start(nexpected)
+	out(body)
+	next
+}
+
+{ start(0) }
+
+d == 1 && body ~ /^# Subtest: / {
+	current = body
+	sub(/^# Subtest: /, "", current)
+	started_test[current] = 1
+	out(line)
+	next
+}
+
+# kselftest_harness.h names a test on its "#  RUN" line but not on its
+# "ok N # SKIP reason" line.
+d >= 1 && body ~ /^#  RUN  / {
+	s = body
+	sub(/^#  RUN +/, "", s)
+	sub(/ \.\.\.$/, "", s)
+	lastrun[d] = s
+}
+
+d >= 1 && body ~ /^(not )?ok( |$)/ {
+	parse_result(body)
+	if (r_name == "")
+		r_name = (d in lastrun) ? lastrun[d] : "(unnamed)"
+	delete lastrun[d]
+	result(d, r_status, current ": " r_name, r_reason)
+	out(line)
+	next
+}
+
+d == 0 && body ~ /^(not )?ok( |$)/ {
+	parse_result(body)
+	name = r_name
+	sub(/^[0-9]+ */, "", name)
+	done[r_name] = 1
+	ntop++
+	result(0, r_status, r_name (r_reason != "" ? " (" r_reason ")" : ""), r_reason)
+	s = body
+	sub(/^(not )?ok[ \t]+[0-9]+/, (r_status == "fail" ? "not ok " : "ok ") (offset + ntop), s)
+	if (s !~ /^(not )?ok /)
+		s = (body ~ /^not/ ? "not ok " : "ok ") (offset + ntop) " " r_name
+	out(s)
+	current = ""
+	next
+}
+
+# Diagnostics and anything else: as is when indented; a stray top-level
+# line that is not KTAP becomes a diagnostic.
+{
+	if (d == 0 && body !~ /^#/ && body != "")
+		out("# " line)
+	else
+		out(line)
+}
+
+END {
+	start(0)
+	# Tests the guest never finished or never started.
+	for (i = 1; i <= nexpected; i++) {
+		name = expected[i]
+		if (name in done)
+			continue
+		ntop++
+		if (name in started_test) {
+			out("# " name ": no result: the VM died during this test")
+			result(0, "fail", name " (no result: the VM died during it)", "")
+			out("not ok " (offset + ntop) " " name)
+		} else {
+			result(0, "skip", name, "not run: the VM died before it")
+			out("ok " (offset + ntop) " " name " # SKIP not run: the VM died before it")
+		}
+	}
+
+	endline = ""
+	if (endfile != "" && (getline endline < endfile) > 0) {
+		close(endfile)
+	}
+	ntop++
+	if (endline != "") {
+		out("ok " (offset + ntop) " vm_run_complete")
+		npassed++
+	} else {
+		how = ""
+		if (elapsed != "" && (getline how < elapsed) > 0)
+			close(elapsed)
+		if (how ~ /^timedout/)
+			out("# no end marker: QEMU was killed, " how)
+		else
+			out("# no end marker: the guest kernel panicked, rebooted or QEMU failed; see the console log")
+		out("not ok " (offset + ntop) " vm_run_complete")
+		nfailed++
+		failures[nfailed] = "vm_run_complete"
+	}
+
+	ntop++
+	nsplat = 0
+	if (splats != "") {
+		while ((getline s < splats) > 0) {
+			nsplat++
+			if (nsplat <= 30)
+				out("# kernel: " s)
+		}
+		close(splats)
+	}
+	if (nsplat > 30)
+		out("# kernel: ... " (nsplat - 30) " more lines")
+	if (nsplat == 0) {
+		out("ok " (offset + ntop) " guest_kernel_clean")
+		npassed++
+	} else {
+		out("not ok " (offset + ntop) " guest_kernel_clean")
+		nfailed++
+		failures[nfailed] = "guest_kernel_clean"
+	}
+
+	for (i = 1; i <= nfailed; i++)
+		out("# failed: " failures[i])
+	for (i = 1; i <= nskipped; i++)
+		out("# skipped: " skips[i])
+	if (summary != "")
+		print (npassed) " " (nfailed + pre_fail) " " (nskipped + pre_skip) > summary
+}
