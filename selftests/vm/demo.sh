@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make demo": boot the Debian kernel in QEMU, load toytcp, run a server and
+# a client through it and show what happened.  The guest side is
+# demo-guest.sh; its output appears here as it runs.  Logs: build/vm/demo/.
+#
+#   demo.sh            (after "make": needs module/toytcp.ko, tools/toytcp)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-$top/build}
+KVER=${KVER:-$("$top/scripts/kver.sh")}
+export BUILD KVER
+out=$BUILD/vm/demo
+
+accel="software emulation (TCG: slow, be patient)"
+[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+
+for f in module/toytcp.ko tools/toytcp; do
+	if [ ! -e "$top/$f" ]; then
+		echo "demo: $f is missing; run \"make\" first" >&2
+		exit 1
+	fi
+done
+
+"$here/mkinitramfs.sh"
+echo "=== booting Linux $KVER in QEMU, $accel"
+rc=0
+"$here/run-vm.sh" -m demo -o "$out" || rc=$?
+
+echo
+case $rc in
+0) echo "demo: done (logs in $out)" ;;
+1) echo "demo: some steps failed (logs in $out)" ;;
+*)
+	echo "demo: the VM did not finish cleanly; kernel console ($out/console.log):"
+	sed -n '1,/^# toytcp-vm: dmesg begin/p' "$out/console.log" | tr -d '\r' | tail -n 60
+	if [ -s "$out/splats" ]; then
+		echo "kernel log lines that fail a run:"
+		cat "$out/splats"
+	fi
+	;;
+esac
+exit $rc
