@@ -17,11 +17,13 @@
 #include <net/ip.h>
 #include <net/sock.h>
 
+#include "mib.h"
 #include "toytcp.h"
 
 /*
- * The window we can offer: half of the free receive buffer, since an skb's
- * truesize is about twice its data.  Receiver-side silly window avoidance
+ * The window we can offer: the free receive buffer times the share of an
+ * skb's truesize that is data, as measured on what arrived (rcv_ratio).
+ * Receiver-side silly window avoidance
  * (RFC 9293 3.8.6.2.2): a sliver smaller than an MSS and a quarter of the
  * buffer is not offered.
  */
@@ -33,7 +35,7 @@ u32 toytcp_rcv_window(struct sock *sk)
 
 	if (free <= 0)
 		return 0;
-	win = free / 2;
+	win = (u64)free * tp->rcv_ratio >> 10;
 	if (win < tp->adv_mss && win < READ_ONCE(sk->sk_rcvbuf) / 8)
 		return 0;
 	return min_t(u32, win, 1U << 30);
@@ -45,6 +47,8 @@ u32 toytcp_rcv_window(struct sock *sk)
  */
 void toytcp_reset_done(struct sock *sk, int err)
 {
+	if (err != ETIMEDOUT)
+		TOYTCP_INC(sock_net(sk), InRsts);
 	WRITE_ONCE(sk->sk_err, err);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
@@ -71,6 +75,7 @@ static void toytcp_challenge_ack(struct sock *sk)
 	if (time_before(jiffies, tp->last_challenge + HZ / 10))
 		return;
 	tp->last_challenge = jiffies;
+	TOYTCP_INC(sock_net(sk), ChallengeAcks);
 	toytcp_send_ack(sk);
 }
 
@@ -101,46 +106,85 @@ static void toytcp_fin(struct sock *sk)
 		sk->sk_state_change(sk);
 }
 
+/* Track how much of an arriving skb's truesize is data (EWMA, 1/8). */
+static void toytcp_measure_ratio(struct toytcp_sock *tp,
+				 const struct sk_buff *skb)
+{
+	u32 r = clamp_t(u32, ((u64)skb->len << 10) / skb->truesize, 32, 1024);
+
+	tp->rcv_ratio = tp->rcv_ratio - (tp->rcv_ratio >> 3) + (r >> 3);
+}
+
+/*
+ * A small segment in a big buffer (or one whose data a loopback sender
+ * still shares) is copied into an skb that fits, so that the receive buffer
+ * holds data, not slack.  Return: the skb to keep (maybe @skb itself).
+ */
+static struct sk_buff *toytcp_copybreak(struct sk_buff *skb)
+{
+	struct sk_buff *copy;
+
+	if (skb->len > 1024 || skb->truesize <= 4 * (skb->len + 512))
+		return skb;
+	copy = alloc_skb(skb->len, GFP_ATOMIC);
+	if (!copy)
+		return skb;
+	if (skb_copy_bits(skb, 0, skb_put(copy, skb->len), skb->len)) {
+		kfree_skb(copy);
+		return skb;
+	}
+	*TOYTCP_SKB_CB(copy) = *TOYTCP_SKB_CB(skb);
+	consume_skb(skb);
+	return copy;
+}
+
 /*
  * Hand in-order segment @skb (payload at skb->data, cb->seq <= rcv_nxt) to
- * the receive queue.  Return: true if @skb was kept.
+ * the receive queue, and take its FIN.  Consumes @skb.
  */
-static bool toytcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
+static void toytcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 {
 	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	bool fin = cb->flags & TCPHDR_FIN;
 	u32 off = tp->rcv_nxt - cb->seq;
-	bool kept = false;
 
 	if (off >= skb->len) {
 		/* no new data: only the FIN may be new */
 		if (fin && cb->end_seq - 1 == tp->rcv_nxt)
 			goto fin;
-		return false;
+		goto drop;
 	}
 	if (off) {
 		if (!pskb_pull(skb, off))
-			return false;
+			goto drop;
 		cb->seq += off;
 	}
 	if (skb->sk != sk) {
+		skb = toytcp_copybreak(skb);
+		cb = TOYTCP_SKB_CB(skb);
 		/* Over the buffer or the protocol's memory: the peer resends. */
 		if (atomic_read(&sk->sk_rmem_alloc) > sk->sk_rcvbuf ||
-		    !sk_rmem_schedule(sk, skb, skb->truesize))
-			return false;
+		    !sk_rmem_schedule(sk, skb, skb->truesize)) {
+			TOYTCP_INC(sock_net(sk), RcvQDrop);
+			goto drop;
+		}
 		skb_dst_drop(skb);
 		skb_set_owner_r(skb, sk);
+		toytcp_measure_ratio(tp, skb);
 	}
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 	tp->rcv_nxt = cb->seq + skb->len;
-	kept = true;
 	if (!fin)
-		return kept;
+		return;
+	tp->rcv_nxt++;
+	toytcp_fin(sk);
+	return;
 fin:
 	tp->rcv_nxt++;
 	toytcp_fin(sk);
-	return kept;
+drop:
+	kfree_skb(skb);
 }
 
 /* Insert out-of-order @skb into ooo_queue, ordered by seq. */
@@ -152,8 +196,10 @@ static bool toytcp_queue_ooo(struct sock *sk, struct sk_buff *skb)
 
 	/* Out-of-order data counts against the receive buffer too. */
 	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize > sk->sk_rcvbuf ||
-	    !sk_rmem_schedule(sk, skb, skb->truesize))
+	    !sk_rmem_schedule(sk, skb, skb->truesize)) {
+		TOYTCP_INC(sock_net(sk), RcvQDrop);
 		return false;
+	}
 
 	skb_queue_reverse_walk(&tp->ooo_queue, pos) {
 		struct toytcp_skb_cb *pcb = TOYTCP_SKB_CB(pos);
@@ -165,6 +211,7 @@ static bool toytcp_queue_ooo(struct sock *sk, struct sk_buff *skb)
 			break;
 		}
 	}
+	TOYTCP_INC(sock_net(sk), OfoQueued);
 	skb_dst_drop(skb);
 	skb_set_owner_r(skb, sk);
 	if (pos == (struct sk_buff *)&tp->ooo_queue)
@@ -212,14 +259,14 @@ static void toytcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 
-	if (!toytcp_queue_in_order(sk, skb))
-		kfree_skb(skb);
+	toytcp_queue_in_order(sk, skb);
 	/* Segments the gap was holding back may now be in order. */
 	while ((o = skb_peek(&tp->ooo_queue)) &&
 	       !toytcp_after(TOYTCP_SKB_CB(o)->seq, tp->rcv_nxt)) {
 		__skb_unlink(o, &tp->ooo_queue);
-		if (!toytcp_after(TOYTCP_SKB_CB(o)->end_seq, tp->rcv_nxt) ||
-		    !toytcp_queue_in_order(sk, o))
+		if (toytcp_after(TOYTCP_SKB_CB(o)->end_seq, tp->rcv_nxt))
+			toytcp_queue_in_order(sk, o);
+		else
 			kfree_skb(o);
 	}
 	if (had_ooo)
@@ -291,6 +338,7 @@ static void toytcp_dupack(struct sock *sk)
 	tp->cwnd = tp->ssthresh + 3 * tp->mss;
 	tp->recover = tp->snd_nxt;
 	tp->in_recovery = 1;
+	TOYTCP_INC(sock_net(sk), FastRetrans);
 	toytcp_retransmit_head(sk);
 }
 
@@ -461,6 +509,7 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 
 	/* first, check the sequence number */
 	if (!toytcp_seq_acceptable(tp, cb->seq, len)) {
+		TOYTCP_INC(sock_net(sk), OutOfWindow);
 		if (cb->flags & TCPHDR_RST)
 			goto drop;
 		if (sk->sk_state == TCP_SYN_RECV &&
@@ -624,10 +673,11 @@ static bool toytcp_segment_valid(struct sk_buff *skb)
 	    !pskb_may_pull(skb, th->doff * 4))
 		return false;
 	/* The pseudo header carries protocol 6: this is TCP's checksum. */
-	if (skb_checksum_init(skb, IPPROTO_TCP, inet_compute_pseudo))
+	if (skb_checksum_init(skb, IPPROTO_TCP, inet_compute_pseudo) ||
+	    skb_checksum_complete(skb)) {
+		TOYTCP_INC(dev_net(skb->dev), InCsumErrors);
 		return false;
-	if (skb_checksum_complete(skb))
-		return false;
+	}
 	th = tcp_hdr(skb);
 	if (toytcp_parse_options(th, &opt))
 		return false;
@@ -654,8 +704,11 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 
 	if (skb->pkt_type != PACKET_HOST)
 		goto drop;
-	if (!toytcp_segment_valid(skb))
+	if (!toytcp_segment_valid(skb)) {
+		TOYTCP_INC(net, InErrs);
 		goto drop;
+	}
+	TOYTCP_INC(net, InSegs);
 	iph = ip_hdr(skb);
 	th = tcp_hdr(skb);
 
@@ -678,6 +731,7 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 					    inet_iif(skb));
 	if (!sk) {
 		/* RFC 9293 3.10.7.1: no connection, answer with RST */
+		TOYTCP_INC(net, NoSocket);
 		toytcp_send_reset_reply(net, skb);
 		goto drop;
 	}
@@ -691,6 +745,7 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 		toytcp_do_rcv(sk, skb);
 	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
 				  READ_ONCE(sk->sk_sndbuf))) {
+		TOYTCP_INC(net, BacklogDrop);
 		bh_unlock_sock(sk);
 		sock_put(sk);
 		goto drop;

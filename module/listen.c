@@ -26,6 +26,7 @@
 #include <net/route.h>
 #include <net/sock.h>
 
+#include "mib.h"
 #include "toytcp.h"
 
 static void toytcp_lq_init(struct toytcp_sock *tp)
@@ -221,8 +222,10 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	spin_lock(&tp->lq_lock);
 	full = tp->lq_n_ready > max || tp->lq_n_embryos >= max(max, 8U);
 	spin_unlock(&tp->lq_lock);
-	if (full)
+	if (full) {
+		TOYTCP_INC(sock_net(sk), ListenDrops);
 		return;		/* the peer retransmits its SYN */
+	}
 
 	if (toytcp_parse_options(th, &opt))
 		return;

@@ -398,6 +398,42 @@ struct sock *toytcp_lookup_listener(struct net *net, __be32 laddr,
 	return best;
 }
 
+/**
+ * toytcp_for_each_sock - call @fn for every socket of @net in the listen
+ *	and connection tables
+ * @net: the netns
+ * @fn: callback, run under the bucket lock with BHs off: it must not sleep
+ *	or take a socket lock
+ * @arg: passed to @fn
+ */
+void toytcp_for_each_sock(struct net *net,
+			  void (*fn)(struct sock *sk, void *arg), void *arg)
+{
+	static const struct {
+		struct toytcp_bucket **table;
+		unsigned int size;
+	} tables[] = {
+		{ &toytcp_listen_table, TOYTCP_PORT_HASH_SIZE },
+		{ &toytcp_conn_table, TOYTCP_CONN_HASH_SIZE },
+	};
+	unsigned int t, i;
+
+	for (t = 0; t < ARRAY_SIZE(tables); t++) {
+		for (i = 0; i < tables[t].size; i++) {
+			struct toytcp_bucket *b = &(*tables[t].table)[i];
+			struct sock *sk;
+
+			if (hlist_empty(&b->chain))
+				continue;
+			spin_lock_bh(&b->lock);
+			sk_for_each(sk, &b->chain)
+				if (net_eq(sock_net(sk), net))
+					fn(sk, arg);
+			spin_unlock_bh(&b->lock);
+		}
+	}
+}
+
 static struct toytcp_bucket *toytcp_table_alloc(unsigned int size)
 {
 	struct toytcp_bucket *t;

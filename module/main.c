@@ -21,6 +21,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+#include "mib.h"
 #include "toytcp.h"
 
 int toytcp_ipproto = IPPROTO_TOYTCP;
@@ -33,6 +34,7 @@ MODULE_PARM_DESC(ipproto, "IP protocol number to use: 253 (default) or 254");
  */
 struct toytcp_net {
 	struct sock *ctl_sk;
+	struct toytcp_mib __percpu *mib;
 };
 
 static unsigned int toytcp_net_id __read_mostly;
@@ -44,20 +46,45 @@ struct sock *toytcp_ctl_sock(struct net *net)
 	return tn->ctl_sk;
 }
 
-static int __net_init toytcp_net_init(struct net *net)
+struct toytcp_mib __percpu *toytcp_net_mib(const struct net *net)
 {
 	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
 
+	return tn->mib;
+}
+
+static int __net_init toytcp_net_init(struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+	int err;
+
+	tn->mib = alloc_percpu(struct toytcp_mib);
+	if (!tn->mib)
+		return -ENOMEM;
 	/* a raw socket of our protocol: IP headers carry toytcp_ipproto */
-	return inet_ctl_sock_create(&tn->ctl_sk, PF_INET, SOCK_RAW,
-				    toytcp_ipproto, net);
+	err = inet_ctl_sock_create(&tn->ctl_sk, PF_INET, SOCK_RAW,
+				   toytcp_ipproto, net);
+	if (err)
+		goto err_mib;
+	err = toytcp_proc_init_net(net);
+	if (err)
+		goto err_ctl;
+	return 0;
+
+err_ctl:
+	inet_ctl_sock_destroy(tn->ctl_sk);
+err_mib:
+	free_percpu(tn->mib);
+	return err;
 }
 
 static void __net_exit toytcp_net_exit(struct net *net)
 {
 	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
 
+	toytcp_proc_exit_net(net);
 	inet_ctl_sock_destroy(tn->ctl_sk);
+	free_percpu(tn->mib);
 }
 
 static struct pernet_operations toytcp_net_ops = {

@@ -14,6 +14,7 @@
 #include <linux/percpu_counter.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/termios.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
@@ -22,6 +23,7 @@
 #include <net/ip.h>
 #include <net/sock.h>
 
+#include "mib.h"
 #include "toytcp.h"
 
 /* Memory accounting shared by all toytcp sockets, as TCP's. */
@@ -78,6 +80,7 @@ void toytcp_init_private(struct sock *sk)
 	tp->adv_mss = TOYTCP_DEFAULT_MSS;
 	tp->ssthresh = U32_MAX;
 	tp->rcv_wscale = toytcp_choose_wscale(sk);
+	tp->rcv_ratio = 512;
 	tp->nodelay = 0;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 }
@@ -355,6 +358,7 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	size_t copied = 0;
+	u32 goal;
 	int err;
 
 	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
@@ -370,16 +374,25 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 		goto out_err;
 	}
 
+	/*
+	 * One skb is one segment.  Its payload stops short of an MSS where a
+	 * full MSS would double the allocation (loopback's 64 KiB MSS).
+	 */
+	goal = min_t(u32, tp->mss, SKB_WITH_OVERHEAD(SZ_64K) - TOYTCP_MAX_HEADER);
 	while (msg_data_left(msg)) {
 		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-		size_t copy;
+		size_t copy, room;
 
-		if (!skb || !tp->send_head || skb->len >= tp->mss ||
+		if (!skb || !tp->send_head || skb->len >= goal ||
 		    (TOYTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)) ||
 		    !skb_tailroom(skb)) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_memory;
-			skb = alloc_skb_fclone(TOYTCP_MAX_HEADER + tp->mss,
+			/* sized to the data, so truesize stays near len */
+			room = max_t(size_t, msg_data_left(msg),
+				     SKB_WITH_OVERHEAD(2048) - TOYTCP_MAX_HEADER);
+			room = min_t(size_t, room, goal);
+			skb = alloc_skb_fclone(TOYTCP_MAX_HEADER + room,
 					       sk->sk_allocation);
 			if (!skb)
 				goto wait_for_memory;
@@ -399,7 +412,7 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 			if (!tp->send_head)
 				tp->send_head = skb;
 		}
-		copy = min_t(size_t, msg_data_left(msg), tp->mss - skb->len);
+		copy = min_t(size_t, msg_data_left(msg), goal - skb->len);
 		copy = min_t(size_t, copy, skb_tailroom(skb));
 		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
 		    copy) {

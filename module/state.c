@@ -10,6 +10,7 @@
 
 #include <net/sock.h>
 
+#include "mib.h"
 #include "toytcp.h"
 
 static const char * const toytcp_state_names[] = {
@@ -35,6 +36,40 @@ const char *toytcp_state_name(int state)
 }
 
 #define F(s)	(1 << (s))
+
+/* Counters that follow from a state change (mib.h). */
+static void toytcp_count_state(struct sock *sk, int old, int state)
+{
+	struct net *net = sock_net(sk);
+	bool was_estab = old == TCP_ESTABLISHED || old == TCP_CLOSE_WAIT;
+	bool is_estab = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
+
+	if (was_estab && !is_estab)
+		TOYTCP_DEC(net, CurrEstab);
+	else if (!was_estab && is_estab)
+		TOYTCP_INC(net, CurrEstab);
+
+	switch (state) {
+	case TCP_SYN_SENT:
+		TOYTCP_INC(net, ActiveOpens);
+		break;
+	case TCP_SYN_RECV:
+		if (old == TCP_CLOSE)
+			TOYTCP_INC(net, PassiveOpens);
+		break;
+	case TCP_TIME_WAIT:
+		TOYTCP_INC(net, TimeWaits);
+		break;
+	case TCP_CLOSE:
+		if (old == TCP_SYN_SENT || old == TCP_SYN_RECV)
+			TOYTCP_INC(net, AttemptFails);
+		else if (was_estab)
+			TOYTCP_INC(net, EstabResets);
+		break;
+	default:
+		break;
+	}
+}
 
 /*
  * Allowed moves, from RFC 9293 figure 5, plus CLOSED from every state (abort,
@@ -80,6 +115,7 @@ void toytcp_set_state(struct sock *sk, int state)
 	pr_debug("%p %s -> %s\n", sk, toytcp_state_name(old),
 		 toytcp_state_name(state));
 
+	toytcp_count_state(sk, old, state);
 	if (state == TCP_CLOSE) {
 		sk->sk_prot->unhash(sk);
 		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK) ||
@@ -91,4 +127,7 @@ void toytcp_set_state(struct sock *sk, int state)
 	}
 	/* Publish last: lockless readers (poll) see a consistent socket. */
 	smp_store_release(&sk->sk_state, state);
+	/* Wake connect(), poll() and readers waiting for a state. */
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
 }

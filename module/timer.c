@@ -24,6 +24,7 @@
 
 #include <net/sock.h>
 
+#include "mib.h"
 #include "toytcp.h"
 
 static u32 toytcp_rto_backed_off(const struct toytcp_sock *tp)
@@ -188,6 +189,7 @@ static void toytcp_rtx_work(struct sock *sk)
 			return;
 		}
 		/* RFC 9293 3.8.6.1: probe for as long as the peer answers. */
+		TOYTCP_INC(sock_net(sk), PersistProbes);
 		toytcp_send_probe(sk);
 		if (tp->backoff < 15)
 			tp->backoff++;
@@ -216,6 +218,7 @@ static void toytcp_rtx_work(struct sock *sk)
 		return;
 	}
 
+	TOYTCP_INC(sock_net(sk), Timeouts);
 	/* RFC 5681 3.1: a timeout means heavy loss; start over slowly. */
 	tp->ssthresh = max_t(u32, (tp->snd_nxt - tp->snd_una) / 2,
 			     2 * tp->mss);
@@ -236,8 +239,10 @@ static void toytcp_delack_work(struct sock *sk)
 
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
-	if (tp->ack_pending)
+	if (tp->ack_pending) {
+		TOYTCP_INC(sock_net(sk), DelayedAcks);
 		toytcp_send_ack(sk);
+	}
 }
 
 static void toytcp_keepalive_work(struct sock *sk)
@@ -276,6 +281,7 @@ static void toytcp_keepalive_work(struct sock *sk)
 		toytcp_reset_done(sk, ETIMEDOUT);
 		return;
 	}
+	TOYTCP_INC(sock_net(sk), KeepaliveProbes);
 	toytcp_send_probe(sk);
 	tp->probes_out++;
 	sk_reset_timer(sk, &tp->keepalive_timer,

@@ -7,6 +7,13 @@
  *   socket.c	socket operations (struct proto_ops and struct proto)
  *   lookup.c	the port, listener and connection tables; port allocator
  *   state.c	toytcp_set_state(): the single place a state changes
+ *   input.c	segment input and the state machine (RFC 9293 3.10.7)
+ *   output.c	segment output, the retransmission queue, RST replies
+ *   timer.c	every timer: RTO, persist, delayed ACK, keepalive, TIME-WAIT
+ *   listen.c	listeners: embryonic children, accept queue, accept()
+ *   options.c	TCP option parsing
+ *   isn.c	initial sequence numbers (RFC 6528)
+ *   proc.c	/proc/net/toytcp
  *
  * States use the kernel's TCP numbering (TCP_ESTABLISHED ... TCP_CLOSING from
  * <net/tcp_states.h>) so that the generic inet socket helpers (inet_bind,
@@ -111,6 +118,7 @@ struct toytcp_sock {
 	u32	rcv_wup;	/* rcv_nxt when rcv_wnd was advertised */
 	u32	copied_seq;	/* next byte the user reads */
 	struct sk_buff_head ooo_queue;	/* out-of-order segments by seq */
+	u16	rcv_ratio;	/* data bytes per 1024 bytes of skb truesize */
 
 	/* options */
 	u16	mss;		/* send MSS: peer's MSS, route, TCP_MAXSEG */
@@ -223,6 +231,12 @@ struct sock *toytcp_lookup_conn(struct net *net, __be32 laddr, __be16 lport,
 				__be32 raddr, __be16 rport);
 struct sock *toytcp_lookup_listener(struct net *net, __be32 laddr,
 				    __be16 lport, int dif);
+void toytcp_for_each_sock(struct net *net,
+			  void (*fn)(struct sock *sk, void *arg), void *arg);
+
+/* proc.c */
+int toytcp_proc_init_net(struct net *net);
+void toytcp_proc_exit_net(struct net *net);
 int toytcp_lookup_init(void);
 void toytcp_lookup_exit(void);
 
