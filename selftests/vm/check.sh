@@ -56,11 +56,28 @@ run_and_report() {
 		true	# the verdict is in $dir/summary
 	read -r passed failed skipped <"$dir/summary"
 	if [ "$failed" -gt 0 ]; then
-		echo "# console log ($dir/console.log):"
-		sed 's/^/# | /' "$dir/console.log" | tr -d '\r'
+		print_console "$dir/console.log"
 	fi
 	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
+}
+
+# The kernel console of a failed run, as diagnostics: what the console
+# showed live (init's messages, warnings, a panic), then the kernel log
+# from the start of /init on.  The boot messages before it are in the file.
+print_console() {
+	local qemu_log=${1%/*}/qemu.log
+
+	if [ -s "$qemu_log" ]; then
+		echo "# QEMU said ($qemu_log):"
+		sed 's/^/# | /' "$qemu_log"
+	fi
+	echo "# console log ($1; kernel log from /init on):"
+	tr -d '\r' <"$1" | awk '
+		/^# toytcp-vm: dmesg begin/ { dump = 1; next }
+		/^# toytcp-vm: dmesg end/ { dump = 0; next }
+		dump && /Run \/init as init process/ { show = 1 }
+		!dump || show' | sed 's/^/# | /'
 }
 
 # The harness self-check.  Sets selfcheck_ktap (three result lines) and
@@ -108,6 +125,15 @@ harness_selfcheck() {
 	selfcheck_ktap+="$( [ $ok2 = 1 ] || echo -n "not ")ok 2 harness_detects_test_timeout"$'\n'
 	selfcheck_ktap+="$( [ $ok3 = 1 ] || echo -n "not ")ok 3 harness_detects_kernel_warning"
 }
+
+# One VM run at a time per build directory: the initramfs and the logs are
+# shared (several people may work in one tree).
+mkdir -p "$BUILD/vm"
+exec 9>"$BUILD/vm/lock"
+if ! flock -n 9; then
+	echo "# waiting for another check/demo using $BUILD/vm to finish" >&2
+	flock 9
+fi
 
 "$here/mkinitramfs.sh"
 

@@ -25,6 +25,14 @@ for f in module/toytcp.ko tools/toytcp; do
 	fi
 done
 
+# One VM run at a time per build directory (see check.sh).
+mkdir -p "$BUILD/vm"
+exec 9>"$BUILD/vm/lock"
+if ! flock -n 9; then
+	echo "demo: waiting for another check/demo using $BUILD/vm to finish" >&2
+	flock 9
+fi
+
 "$here/mkinitramfs.sh"
 echo "=== booting Linux $KVER in QEMU, $accel"
 rc=0

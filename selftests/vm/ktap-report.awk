@@ -17,8 +17,10 @@
 # Counting: leaf test cases.  A result with subtests counts its subtests
 # only, plus one failure if it failed while none of them did (a program
 # that crashed or timed out after its last report).  A "# SKIP" result is
-# skipped, never passed, whatever its "ok"/"not ok".  A test the guest
-# never finished fails; one it never started is skipped ("not run").
+# skipped, never passed, whatever its "ok"/"not ok".  A subtest that
+# reported fewer results than its plan announced fails once more.  A test
+# the guest never finished fails; one it never started is skipped ("not
+# run").
 # Two more results come from the host: vm_run_complete (the end marker
 # arrived: no panic, no hang) and guest_kernel_clean (no splat in the
 # kernel log).
@@ -56,12 +58,20 @@ function start(ntests,    i, n, lines) {
 function result(d, status, name, reason,    k, failed_here) {
 	if (nchild[d + 1] > 0) {
 		failed_here = nfail[d + 1] > 0
+		if (plan[d + 1] > nchild[d + 1]) {
+			out("# " name ": planned " plan[d + 1] " tests, reported " nchild[d + 1])
+			nfailed++
+			failures[nfailed] = name " (planned " plan[d + 1] ", reported " nchild[d + 1] ")"
+			failed_here = 1
+		}
 		if (status == "fail" && !failed_here) {
 			nfailed++
 			failures[nfailed] = name
 			failed_here = 1
 		}
 	} else {
+		if (status == "skip" && reason == "" && skipreason[d + 1] != "")
+			reason = skipreason[d + 1]
 		if (status == "pass") {
 			npassed++
 		} else if (status == "skip") {
@@ -73,9 +83,11 @@ function result(d, status, name, reason,    k, failed_here) {
 		}
 		failed_here = status == "fail"
 	}
-	for (k = d + 1; k <= maxdepth; k++) {
+	for (k = d + 1; k <= maxdepth + 1; k++) {
 		nchild[k] = 0
 		nfail[k] = 0
+		plan[k] = 0
+		skipreason[k] = ""
 	}
 	nchild[d]++
 	if (failed_here)
@@ -161,7 +173,21 @@ d >= 1 && body ~ /^#  RUN  / {
 	lastrun[d] = s
 }
 
-d >= 1 && body ~ /^(not )?ok( |$)/ {
+# A subtest's plan: fewer results than planned is a failure.
+d >= 1 && body ~ /^1\.\.[0-9]+/ {
+	s = body
+	sub(/^1\.\./, "", s)
+	plan[d] = s + 0
+	# "1..0 # SKIP reason": the reason for the parent's SKIP.
+	if (s ~ /^0[ \t]*#[ \t]*[Ss][Kk][Ii][Pp]/) {
+		sub(/^0[ \t]*#[ \t]*[Ss][Kk][Ii][Pp][ \t]*/, "", s)
+		skipreason[d] = s
+	}
+	out(line)
+	next
+}
+
+d >= 1 && body ~ /^(not )?ok [0-9]+/ {
 	parse_result(body)
 	if (r_name == "")
 		r_name = (d in lastrun) ? lastrun[d] : "(unnamed)"
@@ -171,7 +197,7 @@ d >= 1 && body ~ /^(not )?ok( |$)/ {
 	next
 }
 
-d == 0 && body ~ /^(not )?ok( |$)/ {
+d == 0 && body ~ /^(not )?ok [0-9]+/ {
 	parse_result(body)
 	name = r_name
 	sub(/^[0-9]+ */, "", name)

@@ -116,6 +116,10 @@ install -m 0755 /bin/busybox "$root/bin/busybox"
 copy_elf /bin/dash /bin/sh
 copy_elf /bin/bash /bin/bash
 
+# Debian's awk (mawk, or gawk) rather than busybox's, as on a real test
+# machine.
+copy_elf /usr/bin/awk /usr/bin/awk
+
 copy_elf /usr/sbin/ip
 copy_elf /usr/sbin/tc
 copy_elf /usr/bin/ss

@@ -135,10 +135,12 @@ default_limit() {
 
 # KVM when it can be used, else software emulation.  "-cpu max" is the host
 # CPU under KVM and every feature TCG emulates otherwise.
+# A /dev/kvm that does not work (no nested virtualization) makes QEMU fall
+# back to the next -accel.
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	accel=kvm
+	accel=(-accel kvm -accel tcg)
 else
-	accel=tcg
+	accel=(-accel tcg)
 fi
 
 nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
@@ -146,6 +148,8 @@ cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
 # A task blocked for 120 s panics the guest too, so that a deadlock ends the
 # run at once instead of at the overall timeout.
 cmdline+=" hung_task_panic=1"
+# Room for the whole run's kernel log in the dmesg dumped at the end.
+cmdline+=" log_buf_len=8M"
 cmdline+=" toytcp_vm.run=$mode toytcp_vm.nonce=$nonce"
 [ -n "$tests" ] && cmdline+=" toytcp_vm.tests=$tests"
 [ -n "$extra_args" ] && cmdline+=" $extra_args"
@@ -161,7 +165,7 @@ echo "$cmdline" >"$out/cmdline"
 # reboots (-no-reboot), which is how the guest powers off, and on a panic
 # (panic=-1 reboots at once).
 qemu=(qemu-system-x86_64
-	-accel "$accel" -cpu max -m 1G -smp 2
+	"${accel[@]}" -cpu max -m 1G -smp 2
 	-nodefaults -nographic -no-reboot
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 	-serial "file:$out/console.log" -serial stdio -monitor none)
