@@ -48,22 +48,23 @@ u32 toytcp_rcv_window(struct sock *sk)
 void toytcp_reset_done(struct sock *sk, int err)
 {
 	if (err != ETIMEDOUT)
-		TOYTCP_INC(sock_net(sk), InRsts);
+		TOYTCP_INC(sock_net(sk), IN_RSTS);
 	WRITE_ONCE(sk->sk_err, err);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
 	toytcp_done(sk);
 }
 
+/* The error a RST means for the user, as Linux TCP reports it. */
 static int toytcp_reset_errno(const struct sock *sk)
 {
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
-		return ECONNREFUSED;
+		return -ECONNREFUSED;
 	case TCP_CLOSE_WAIT:
-		return EPIPE;
+		return -EPIPE;
 	default:
-		return ECONNRESET;
+		return -ECONNRESET;
 	}
 }
 
@@ -75,7 +76,7 @@ static void toytcp_challenge_ack(struct sock *sk)
 	if (time_before(jiffies, tp->last_challenge + HZ / 10))
 		return;
 	tp->last_challenge = jiffies;
-	TOYTCP_INC(sock_net(sk), ChallengeAcks);
+	TOYTCP_INC(sock_net(sk), CHALLENGE_ACKS);
 	toytcp_send_ack(sk);
 }
 
@@ -166,7 +167,7 @@ static void toytcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 		/* Over the buffer or the protocol's memory: the peer resends. */
 		if (atomic_read(&sk->sk_rmem_alloc) > sk->sk_rcvbuf ||
 		    !sk_rmem_schedule(sk, skb, skb->truesize)) {
-			TOYTCP_INC(sock_net(sk), RcvQDrop);
+			TOYTCP_INC(sock_net(sk), RCV_QDROP);
 			goto drop;
 		}
 		skb_dst_drop(skb);
@@ -197,7 +198,7 @@ static bool toytcp_queue_ooo(struct sock *sk, struct sk_buff *skb)
 	/* Out-of-order data counts against the receive buffer too. */
 	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize > sk->sk_rcvbuf ||
 	    !sk_rmem_schedule(sk, skb, skb->truesize)) {
-		TOYTCP_INC(sock_net(sk), RcvQDrop);
+		TOYTCP_INC(sock_net(sk), RCV_QDROP);
 		return false;
 	}
 
@@ -211,7 +212,7 @@ static bool toytcp_queue_ooo(struct sock *sk, struct sk_buff *skb)
 			break;
 		}
 	}
-	TOYTCP_INC(sock_net(sk), OfoQueued);
+	TOYTCP_INC(sock_net(sk), OFO_QUEUED);
 	skb_dst_drop(skb);
 	skb_set_owner_r(skb, sk);
 	if (pos == (struct sk_buff *)&tp->ooo_queue)
@@ -338,7 +339,7 @@ static void toytcp_dupack(struct sock *sk)
 	tp->cwnd = tp->ssthresh + 3 * tp->mss;
 	tp->recover = tp->snd_nxt;
 	tp->in_recovery = 1;
-	TOYTCP_INC(sock_net(sk), FastRetrans);
+	TOYTCP_INC(sock_net(sk), FAST_RETRANS);
 	toytcp_retransmit_head(sk);
 }
 
@@ -509,7 +510,7 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 
 	/* first, check the sequence number */
 	if (!toytcp_seq_acceptable(tp, cb->seq, len)) {
-		TOYTCP_INC(sock_net(sk), OutOfWindow);
+		TOYTCP_INC(sock_net(sk), OUT_OF_WINDOW);
 		if (cb->flags & TCPHDR_RST)
 			goto drop;
 		if (sk->sk_state == TCP_SYN_RECV &&
@@ -544,7 +545,7 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			toytcp_done(sk);
 			goto drop;
 		}
-		toytcp_reset_done(sk, toytcp_reset_errno(sk));
+		toytcp_reset_done(sk, -toytcp_reset_errno(sk));
 		goto drop;
 	}
 
@@ -675,7 +676,7 @@ static bool toytcp_segment_valid(struct sk_buff *skb)
 	/* The pseudo header carries protocol 6: this is TCP's checksum. */
 	if (skb_checksum_init(skb, IPPROTO_TCP, inet_compute_pseudo) ||
 	    skb_checksum_complete(skb)) {
-		TOYTCP_INC(dev_net(skb->dev), InCsumErrors);
+		TOYTCP_INC(dev_net(skb->dev), IN_CSUM_ERRORS);
 		return false;
 	}
 	th = tcp_hdr(skb);
@@ -705,10 +706,10 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 	if (skb->pkt_type != PACKET_HOST)
 		goto drop;
 	if (!toytcp_segment_valid(skb)) {
-		TOYTCP_INC(net, InErrs);
+		TOYTCP_INC(net, IN_ERRS);
 		goto drop;
 	}
-	TOYTCP_INC(net, InSegs);
+	TOYTCP_INC(net, IN_SEGS);
 	iph = ip_hdr(skb);
 	th = tcp_hdr(skb);
 
@@ -731,7 +732,7 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 					    inet_iif(skb));
 	if (!sk) {
 		/* RFC 9293 3.10.7.1: no connection, answer with RST */
-		TOYTCP_INC(net, NoSocket);
+		TOYTCP_INC(net, NO_SOCKET);
 		toytcp_send_reset_reply(net, skb);
 		goto drop;
 	}
@@ -745,7 +746,7 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 		toytcp_do_rcv(sk, skb);
 	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
 				  READ_ONCE(sk->sk_sndbuf))) {
-		TOYTCP_INC(net, BacklogDrop);
+		TOYTCP_INC(net, BACKLOG_DROP);
 		bh_unlock_sock(sk);
 		sock_put(sk);
 		goto drop;

@@ -223,7 +223,7 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	full = tp->lq_n_ready > max || tp->lq_n_embryos >= max(max, 8U);
 	spin_unlock(&tp->lq_lock);
 	if (full) {
-		TOYTCP_INC(sock_net(sk), ListenDrops);
+		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);
 		return;		/* the peer retransmits its SYN */
 	}
 
@@ -232,6 +232,8 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	child = sk_clone_lock(sk, GFP_ATOMIC);
 	if (!child)
 		return;
+	/* sk_clone_lock() returns the child bh-locked; tell sparse */
+	__acquire(&child->sk_lock.slock);
 	ctp = toytcp_sk(child);
 	inet = inet_sk(child);
 

@@ -37,8 +37,8 @@
 #define TOYTCP_CONN_HASH_SIZE	4096
 
 struct toytcp_bucket {
-	spinlock_t		lock;
-	struct hlist_head	chain;	/* protected by lock */
+	spinlock_t		lock;	/* protects chain */
+	struct hlist_head	chain;
 };
 
 static struct toytcp_bucket *toytcp_port_table;
@@ -398,40 +398,39 @@ struct sock *toytcp_lookup_listener(struct net *net, __be32 laddr,
 	return best;
 }
 
+static void toytcp_walk_table(struct toytcp_bucket *table, unsigned int size,
+			      struct net *net, toytcp_sock_fn fn, void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < size; i++) {
+		struct toytcp_bucket *b = &table[i];
+		struct sock *sk;
+
+		if (hlist_empty(&b->chain))
+			continue;
+		spin_lock_bh(&b->lock);
+		sk_for_each(sk, &b->chain)
+			if (net_eq(sock_net(sk), net))
+				fn(sk, arg);
+		spin_unlock_bh(&b->lock);
+	}
+}
+
 /**
- * toytcp_for_each_sock - call @fn for every socket of @net in the listen
+ * toytcp_walk_socks - call @fn for every socket of @net in the listen
  *	and connection tables
  * @net: the netns
  * @fn: callback, run under the bucket lock with BHs off: it must not sleep
  *	or take a socket lock
  * @arg: passed to @fn
  */
-void toytcp_for_each_sock(struct net *net,
-			  void (*fn)(struct sock *sk, void *arg), void *arg)
+void toytcp_walk_socks(struct net *net, toytcp_sock_fn fn, void *arg)
 {
-	static const struct {
-		struct toytcp_bucket **table;
-		unsigned int size;
-	} tables[] = {
-		{ &toytcp_listen_table, TOYTCP_PORT_HASH_SIZE },
-		{ &toytcp_conn_table, TOYTCP_CONN_HASH_SIZE },
-	};
-	unsigned int t, i;
-
-	for (t = 0; t < ARRAY_SIZE(tables); t++) {
-		for (i = 0; i < tables[t].size; i++) {
-			struct toytcp_bucket *b = &(*tables[t].table)[i];
-			struct sock *sk;
-
-			if (hlist_empty(&b->chain))
-				continue;
-			spin_lock_bh(&b->lock);
-			sk_for_each(sk, &b->chain)
-				if (net_eq(sock_net(sk), net))
-					fn(sk, arg);
-			spin_unlock_bh(&b->lock);
-		}
-	}
+	toytcp_walk_table(toytcp_listen_table, TOYTCP_PORT_HASH_SIZE, net, fn,
+			  arg);
+	toytcp_walk_table(toytcp_conn_table, TOYTCP_CONN_HASH_SIZE, net, fn,
+			  arg);
 }
 
 static struct toytcp_bucket *toytcp_table_alloc(unsigned int size)

@@ -1,44 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * toytcp counters, per network namespace, in the spirit of TCP's MIB.
- * Read them in /proc/net/toytcp_stat ("Name value" lines).
+ * Read them in /proc/net/toytcp_stat ("Name value" lines; the names are in
+ * proc.c).
  */
 #ifndef _TOYTCP_MIB_H
 #define _TOYTCP_MIB_H
 
 #include <net/net_namespace.h>
 
-#define TOYTCP_MIB_LIST(X)						\
-	X(ActiveOpens,		"connect() sent a SYN")			\
-	X(PassiveOpens,		"a listener created a child")		\
-	X(AttemptFails,		"SYN-SENT/SYN-RECEIVED went to CLOSED")	\
-	X(EstabResets,		"ESTABLISHED/CLOSE-WAIT went to CLOSED")	\
-	X(CurrEstab,		"connections now ESTABLISHED/CLOSE-WAIT") \
-	X(InSegs,		"segments received, valid")		\
-	X(OutSegs,		"segments sent")			\
-	X(RetransSegs,		"segments retransmitted")		\
-	X(InErrs,		"segments dropped as malformed")	\
-	X(InCsumErrors,		"segments dropped for their checksum")	\
-	X(OutRsts,		"RST segments sent")			\
-	X(InRsts,		"RST segments accepted")		\
-	X(NoSocket,		"segments for no socket")		\
-	X(ChallengeAcks,	"RFC 5961 challenge ACKs sent")		\
-	X(OutOfWindow,		"segments outside the receive window")	\
-	X(OfoQueued,		"segments queued out of order")		\
-	X(RcvQDrop,		"segments dropped: receive buffer full")	\
-	X(BacklogDrop,		"segments dropped: socket backlog full")	\
-	X(ListenDrops,		"SYNs dropped: listener queue full")	\
-	X(TimeWaits,		"connections that entered TIME-WAIT")	\
-	X(Timeouts,		"RTO expirations")			\
-	X(FastRetrans,		"fast retransmits (3 duplicate ACKs)")	\
-	X(PersistProbes,	"zero window probes sent")		\
-	X(KeepaliveProbes,	"keepalive probes sent")		\
-	X(DelayedAcks,		"ACKs sent by the delayed ACK timer")
-
 enum {
-#define TOYTCP_MIB_ENUM(name, doc) TOYTCP_MIB_##name,
-	TOYTCP_MIB_LIST(TOYTCP_MIB_ENUM)
-#undef TOYTCP_MIB_ENUM
+	TOYTCP_MIB_NUM = 0,
+	TOYTCP_MIB_ACTIVE_OPENS,	/* connect() sent a SYN */
+	TOYTCP_MIB_PASSIVE_OPENS,	/* a listener created a child */
+	TOYTCP_MIB_ATTEMPT_FAILS,	/* SYN-SENT/SYN-RECEIVED went to CLOSED */
+	TOYTCP_MIB_ESTAB_RESETS,	/* ESTABLISHED/CLOSE-WAIT went to CLOSED */
+	TOYTCP_MIB_CURR_ESTAB,	/* connections now ESTABLISHED/CLOSE-WAIT */
+	TOYTCP_MIB_IN_SEGS,	/* segments received, valid */
+	TOYTCP_MIB_OUT_SEGS,	/* segments sent */
+	TOYTCP_MIB_RETRANS_SEGS,	/* segments retransmitted */
+	TOYTCP_MIB_IN_ERRS,	/* segments dropped as malformed */
+	TOYTCP_MIB_IN_CSUM_ERRORS,	/* segments dropped for their checksum */
+	TOYTCP_MIB_OUT_RSTS,	/* RST segments sent */
+	TOYTCP_MIB_IN_RSTS,	/* RST segments accepted */
+	TOYTCP_MIB_NO_SOCKET,	/* segments for no socket */
+	TOYTCP_MIB_CHALLENGE_ACKS,	/* RFC 5961 challenge ACKs sent */
+	TOYTCP_MIB_OUT_OF_WINDOW,	/* segments outside the receive window */
+	TOYTCP_MIB_OFO_QUEUED,	/* segments queued out of order */
+	TOYTCP_MIB_RCV_QDROP,	/* segments dropped: receive buffer full */
+	TOYTCP_MIB_BACKLOG_DROP,	/* segments dropped: socket backlog full */
+	TOYTCP_MIB_LISTEN_DROPS,	/* SYNs dropped: listener queue full */
+	TOYTCP_MIB_TIME_WAITS,	/* connections that entered TIME-WAIT */
+	TOYTCP_MIB_TIMEOUTS,	/* RTO expirations */
+	TOYTCP_MIB_FAST_RETRANS,	/* fast retransmits (3 duplicate ACKs) */
+	TOYTCP_MIB_PERSIST_PROBES,	/* zero window probes sent */
+	TOYTCP_MIB_KEEPALIVE_PROBES,	/* keepalive probes sent */
+	TOYTCP_MIB_DELAYED_ACKS,	/* ACKs sent by the delayed ACK timer */
 	TOYTCP_MIB_MAX
 };
 

@@ -128,9 +128,9 @@ static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
 	skb->priority = sk->sk_priority;
 	skb->mark = sk->sk_mark;
 	skb_set_owner_w(skb, sk);
-	TOYTCP_INC(sock_net(sk), OutSegs);
+	TOYTCP_INC(sock_net(sk), OUT_SEGS);
 	if (flags & TCPHDR_RST)
-		TOYTCP_INC(sock_net(sk), OutRsts);
+		TOYTCP_INC(sock_net(sk), OUT_RSTS);
 	return ip_queue_xmit(sk, skb, &inet->cork.fl);
 }
 
@@ -367,8 +367,8 @@ void toytcp_send_reset_reply(struct net *net, struct sk_buff *in_skb)
 	skb_dst_set(skb, &rt->dst);
 	toytcp_fill_checksum(skb, iph->daddr, iph->saddr);
 
-	TOYTCP_INC(net, OutSegs);
-	TOYTCP_INC(net, OutRsts);
+	TOYTCP_INC(net, OUT_SEGS);
+	TOYTCP_INC(net, OUT_RSTS);
 	bh_lock_sock(ctl);
 	ip_build_and_send_pkt(skb, ctl, iph->daddr, iph->saddr, NULL, 0);
 	bh_unlock_sock(ctl);
@@ -507,6 +507,6 @@ int toytcp_retransmit_head(struct sock *sk)
 	TOYTCP_SKB_CB(skb)->sacked = 1;
 	tp->rtt_start = 0;
 	tp->total_retrans++;
-	TOYTCP_INC(sock_net(sk), RetransSegs);
+	TOYTCP_INC(sock_net(sk), RETRANS_SEGS);
 	return toytcp_send_queued(sk, skb);
 }

@@ -58,14 +58,36 @@ static int toytcp_proc_show(struct seq_file *seq, void *v)
 	struct toytcp_proc_walk w = { .seq = seq };
 
 	seq_puts(seq, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref\n");
-	toytcp_for_each_sock(seq_file_single_net(seq), toytcp_proc_line, &w);
+	toytcp_walk_socks(seq_file_single_net(seq), toytcp_proc_line, &w);
 	return 0;
 }
 
-static const char * const toytcp_mib_names[] = {
-#define TOYTCP_MIB_NAME(name, doc) #name,
-	TOYTCP_MIB_LIST(TOYTCP_MIB_NAME)
-#undef TOYTCP_MIB_NAME
+static const char * const toytcp_mib_names[TOYTCP_MIB_MAX] = {
+	[TOYTCP_MIB_ACTIVE_OPENS]	= "ActiveOpens",
+	[TOYTCP_MIB_PASSIVE_OPENS]	= "PassiveOpens",
+	[TOYTCP_MIB_ATTEMPT_FAILS]	= "AttemptFails",
+	[TOYTCP_MIB_ESTAB_RESETS]	= "EstabResets",
+	[TOYTCP_MIB_CURR_ESTAB]	= "CurrEstab",
+	[TOYTCP_MIB_IN_SEGS]	= "InSegs",
+	[TOYTCP_MIB_OUT_SEGS]	= "OutSegs",
+	[TOYTCP_MIB_RETRANS_SEGS]	= "RetransSegs",
+	[TOYTCP_MIB_IN_ERRS]	= "InErrs",
+	[TOYTCP_MIB_IN_CSUM_ERRORS]	= "InCsumErrors",
+	[TOYTCP_MIB_OUT_RSTS]	= "OutRsts",
+	[TOYTCP_MIB_IN_RSTS]	= "InRsts",
+	[TOYTCP_MIB_NO_SOCKET]	= "NoSocket",
+	[TOYTCP_MIB_CHALLENGE_ACKS]	= "ChallengeAcks",
+	[TOYTCP_MIB_OUT_OF_WINDOW]	= "OutOfWindow",
+	[TOYTCP_MIB_OFO_QUEUED]	= "OfoQueued",
+	[TOYTCP_MIB_RCV_QDROP]	= "RcvQDrop",
+	[TOYTCP_MIB_BACKLOG_DROP]	= "BacklogDrop",
+	[TOYTCP_MIB_LISTEN_DROPS]	= "ListenDrops",
+	[TOYTCP_MIB_TIME_WAITS]	= "TimeWaits",
+	[TOYTCP_MIB_TIMEOUTS]	= "Timeouts",
+	[TOYTCP_MIB_FAST_RETRANS]	= "FastRetrans",
+	[TOYTCP_MIB_PERSIST_PROBES]	= "PersistProbes",
+	[TOYTCP_MIB_KEEPALIVE_PROBES]	= "KeepaliveProbes",
+	[TOYTCP_MIB_DELAYED_ACKS]	= "DelayedAcks",
 };
 
 /* /proc/net/toytcp_stat: the counters of the reader's netns. */
@@ -74,7 +96,7 @@ static int toytcp_stat_show(struct seq_file *seq, void *v)
 	struct toytcp_mib __percpu *mib = toytcp_net_mib(seq_file_single_net(seq));
 	int i, cpu;
 
-	for (i = 0; i < TOYTCP_MIB_MAX; i++) {
+	for (i = 1; i < TOYTCP_MIB_MAX; i++) {
 		long sum = 0;
 
 		for_each_possible_cpu(cpu)

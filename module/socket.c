@@ -605,6 +605,7 @@ static __poll_t toytcp_poll(struct file *file, struct socket *sock,
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}
+	/* pairs with the barrier before sk_error_report(): see tcp_poll() */
 	smp_rmb();
 	if (READ_ONCE(sk->sk_err) ||
 	    !skb_queue_empty_lockless(&sk->sk_error_queue))

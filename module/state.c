@@ -45,26 +45,26 @@ static void toytcp_count_state(struct sock *sk, int old, int state)
 	bool is_estab = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
 
 	if (was_estab && !is_estab)
-		TOYTCP_DEC(net, CurrEstab);
+		TOYTCP_DEC(net, CURR_ESTAB);
 	else if (!was_estab && is_estab)
-		TOYTCP_INC(net, CurrEstab);
+		TOYTCP_INC(net, CURR_ESTAB);
 
 	switch (state) {
 	case TCP_SYN_SENT:
-		TOYTCP_INC(net, ActiveOpens);
+		TOYTCP_INC(net, ACTIVE_OPENS);
 		break;
 	case TCP_SYN_RECV:
 		if (old == TCP_CLOSE)
-			TOYTCP_INC(net, PassiveOpens);
+			TOYTCP_INC(net, PASSIVE_OPENS);
 		break;
 	case TCP_TIME_WAIT:
-		TOYTCP_INC(net, TimeWaits);
+		TOYTCP_INC(net, TIME_WAITS);
 		break;
 	case TCP_CLOSE:
 		if (old == TCP_SYN_SENT || old == TCP_SYN_RECV)
-			TOYTCP_INC(net, AttemptFails);
+			TOYTCP_INC(net, ATTEMPT_FAILS);
 		else if (was_estab)
-			TOYTCP_INC(net, EstabResets);
+			TOYTCP_INC(net, ESTAB_RESETS);
 		break;
 	default:
 		break;

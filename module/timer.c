@@ -189,7 +189,7 @@ static void toytcp_rtx_work(struct sock *sk)
 			return;
 		}
 		/* RFC 9293 3.8.6.1: probe for as long as the peer answers. */
-		TOYTCP_INC(sock_net(sk), PersistProbes);
+		TOYTCP_INC(sock_net(sk), PERSIST_PROBES);
 		toytcp_send_probe(sk);
 		if (tp->backoff < 15)
 			tp->backoff++;
@@ -218,7 +218,7 @@ static void toytcp_rtx_work(struct sock *sk)
 		return;
 	}
 
-	TOYTCP_INC(sock_net(sk), Timeouts);
+	TOYTCP_INC(sock_net(sk), TIMEOUTS);
 	/* RFC 5681 3.1: a timeout means heavy loss; start over slowly. */
 	tp->ssthresh = max_t(u32, (tp->snd_nxt - tp->snd_una) / 2,
 			     2 * tp->mss);
@@ -240,7 +240,7 @@ static void toytcp_delack_work(struct sock *sk)
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
 	if (tp->ack_pending) {
-		TOYTCP_INC(sock_net(sk), DelayedAcks);
+		TOYTCP_INC(sock_net(sk), DELAYED_ACKS);
 		toytcp_send_ack(sk);
 	}
 }
@@ -281,7 +281,7 @@ static void toytcp_keepalive_work(struct sock *sk)
 		toytcp_reset_done(sk, ETIMEDOUT);
 		return;
 	}
-	TOYTCP_INC(sock_net(sk), KeepaliveProbes);
+	TOYTCP_INC(sock_net(sk), KEEPALIVE_PROBES);
 	toytcp_send_probe(sk);
 	tp->probes_out++;
 	sk_reset_timer(sk, &tp->keepalive_timer,

@@ -221,6 +221,7 @@ void toytcp_set_state(struct sock *sk, int state);
 const char *toytcp_state_name(int state);
 
 /* lookup.c */
+typedef void (*toytcp_sock_fn)(struct sock *sk, void *arg);
 int toytcp_get_port(struct sock *sk, unsigned short snum);
 bool toytcp_port_can_listen(struct sock *sk);
 void toytcp_inherit_port(struct sock *child, const struct sock *listener);
@@ -231,8 +232,7 @@ struct sock *toytcp_lookup_conn(struct net *net, __be32 laddr, __be16 lport,
 				__be32 raddr, __be16 rport);
 struct sock *toytcp_lookup_listener(struct net *net, __be32 laddr,
 				    __be16 lport, int dif);
-void toytcp_for_each_sock(struct net *net,
-			  void (*fn)(struct sock *sk, void *arg), void *arg);
+void toytcp_walk_socks(struct net *net, toytcp_sock_fn fn, void *arg);
 
 /* proc.c */
 int toytcp_proc_init_net(struct net *net);
