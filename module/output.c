@@ -41,8 +41,8 @@ void toytcp_update_mss(struct sock *sk, u16 peer_mss)
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	u16 mss = min(peer_mss, toytcp_route_mss(sk));
 
-	if (tp->user_mss && tp->user_mss < mss)
-		mss = tp->user_mss;
+	if (tp->opt.user_mss && tp->opt.user_mss < mss)
+		mss = tp->opt.user_mss;
 	tp->mss = max_t(u16, mss, 64);
 }
 
@@ -469,11 +469,11 @@ void toytcp_push(struct sock *sk)
 		if (skb->len && skb->len > cwnd_room && toytcp_in_flight(tp))
 			break;
 		/* Nagle: one small segment in flight at most */
-		if (!tp->nodelay && skb->len < tp->mss &&
+		if (!tp->opt.nodelay && skb->len < tp->mss &&
 		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
 		    !(cb->flags & TCPHDR_FIN) && toytcp_in_flight(tp))
 			break;
-		if (tp->cork && skb->len < tp->mss &&
+		if (tp->opt.cork && skb->len < tp->mss &&
 		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
 		    !(cb->flags & TCPHDR_FIN))
 			break;

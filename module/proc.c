@@ -34,6 +34,8 @@ static void toytcp_proc_line(struct sock *sk, void *arg)
 	} else {
 		txq = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
 		rxq = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+		if (rxq && sock_flag(sk, SOCK_DONE))
+			rxq--;		/* the FIN is no byte to read */
 	}
 	/* /proc/net/tcp's timer codes: 1 retransmit, 2 keepalive, 3 TIME-WAIT, 4 probe */
 	if (timer_pending(&tp->rtx_timer)) {

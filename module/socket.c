@@ -60,29 +60,41 @@ static u8 toytcp_choose_wscale(const struct sock *sk)
 }
 
 /**
- * toytcp_init_private - reset everything toytcp keeps beyond the inet socket
- * @sk: a new socket, or a child just cloned from its listener
+ * toytcp_reset_conn - forget the connection state of a CLOSED socket
+ * @sk: socket about to connect, or just disconnected; its timers are
+ *	stopped but may still have deferred work, which is kept
  */
-void toytcp_init_private(struct sock *sk)
+void toytcp_reset_conn(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
 	memset((char *)tp + sizeof(struct inet_sock), 0,
-	       sizeof(*tp) - sizeof(struct inet_sock));
+	       offsetof(struct toytcp_sock, rtx_timer) -
+	       sizeof(struct inet_sock));
 	skb_queue_head_init(&tp->ooo_queue);
 	INIT_LIST_HEAD(&tp->lq_node);
 	spin_lock_init(&tp->lq_lock);
 	INIT_LIST_HEAD(&tp->lq_embryos);
 	INIT_LIST_HEAD(&tp->lq_ready);
-	toytcp_init_timers(sk);
+	tp->timer_kind = TOYTCP_TIMER_NONE;
 	tp->rto = TOYTCP_RTO_INIT;
 	tp->mss = TOYTCP_DEFAULT_MSS;
 	tp->adv_mss = TOYTCP_DEFAULT_MSS;
 	tp->ssthresh = U32_MAX;
 	tp->rcv_wscale = toytcp_choose_wscale(sk);
 	tp->rcv_ratio = 512;
-	tp->nodelay = 0;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
+}
+
+/**
+ * toytcp_init_private - set up everything toytcp keeps beyond the inet socket
+ * @sk: a new socket, or a child just cloned from its listener (whose timers
+ *	and deferred work it must not inherit)
+ */
+void toytcp_init_private(struct sock *sk)
+{
+	toytcp_init_timers(sk);
+	toytcp_reset_conn(sk);
 }
 
 static int toytcp_init_sock(struct sock *sk)
@@ -254,7 +266,7 @@ static int toytcp_disconnect(struct sock *sk, int flags)
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sock_reset_flag(sk, SOCK_DONE);
 	sk_dst_reset(sk);
-	toytcp_init_private(sk);
+	toytcp_reset_conn(sk);
 	sk->sk_error_report(sk);
 	return 0;
 }
@@ -323,7 +335,7 @@ static int toytcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 		inet->inet_sport = htons(inet->inet_num);
 	}
 
-	toytcp_init_private(sk);
+	toytcp_reset_conn(sk);
 	toytcp_set_state(sk, TCP_SYN_SENT);
 	err = toytcp_hash(sk);
 	if (err)
@@ -665,12 +677,12 @@ static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 	lock_sock(sk);
 	switch (optname) {
 	case TCP_NODELAY:
-		tp->nodelay = !!val;
+		tp->opt.nodelay = !!val;
 		if (val)
 			toytcp_push(sk);
 		break;
 	case TCP_CORK:
-		tp->cork = !!val;
+		tp->opt.cork = !!val;
 		if (!val)
 			toytcp_push(sk);
 		break;
@@ -679,7 +691,7 @@ static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 			err = -EINVAL;
 			break;
 		}
-		tp->user_mss = val;
+		tp->opt.user_mss = val;
 		break;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:
@@ -688,9 +700,9 @@ static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 			break;
 		}
 		if (optname == TCP_KEEPIDLE)
-			tp->keepalive_time = val * HZ;
+			tp->opt.keepalive_time = val * HZ;
 		else
-			tp->keepalive_intvl = val * HZ;
+			tp->opt.keepalive_intvl = val * HZ;
 		toytcp_timer_keepalive_reset(sk);
 		break;
 	case TCP_KEEPCNT:
@@ -698,21 +710,21 @@ static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 			err = -EINVAL;
 			break;
 		}
-		tp->keepalive_probes = val;
+		tp->opt.keepalive_probes = val;
 		break;
 	case TCP_SYNCNT:
 		if (val < 1 || val > MAX_TCP_SYNCNT) {
 			err = -EINVAL;
 			break;
 		}
-		tp->syn_retries = val;
+		tp->opt.syn_retries = val;
 		break;
 	case TCP_USER_TIMEOUT:
 		if (val < 0) {
 			err = -EINVAL;
 			break;
 		}
-		tp->user_timeout = val;
+		tp->opt.user_timeout = val;
 		break;
 	case TCP_QUICKACK:
 		if (val) {
@@ -786,28 +798,28 @@ static int toytcp_getsockopt(struct sock *sk, int level, int optname,
 		return 0;
 	}
 	case TCP_NODELAY:
-		val = tp->nodelay;
+		val = tp->opt.nodelay;
 		break;
 	case TCP_CORK:
-		val = tp->cork;
+		val = tp->opt.cork;
 		break;
 	case TCP_MAXSEG:
-		val = tp->user_mss ? : tp->mss;
+		val = tp->opt.user_mss ? : tp->mss;
 		break;
 	case TCP_KEEPIDLE:
-		val = (tp->keepalive_time ? : TOYTCP_KEEPALIVE_TIME) / HZ;
+		val = (tp->opt.keepalive_time ? : TOYTCP_KEEPALIVE_TIME) / HZ;
 		break;
 	case TCP_KEEPINTVL:
-		val = (tp->keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL) / HZ;
+		val = (tp->opt.keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL) / HZ;
 		break;
 	case TCP_KEEPCNT:
-		val = tp->keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES;
+		val = tp->opt.keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES;
 		break;
 	case TCP_SYNCNT:
-		val = tp->syn_retries ? : TOYTCP_SYN_RETRIES;
+		val = tp->opt.syn_retries ? : TOYTCP_SYN_RETRIES;
 		break;
 	case TCP_USER_TIMEOUT:
-		val = tp->user_timeout;
+		val = tp->opt.user_timeout;
 		break;
 	case TCP_QUICKACK:
 		val = tp->quickack;

@@ -144,12 +144,12 @@ void toytcp_timer_fin_wait2(struct sock *sk)
 
 static u32 toytcp_keepalive_time(const struct toytcp_sock *tp)
 {
-	return tp->keepalive_time ? : TOYTCP_KEEPALIVE_TIME;
+	return tp->opt.keepalive_time ? : TOYTCP_KEEPALIVE_TIME;
 }
 
 static u32 toytcp_keepalive_intvl(const struct toytcp_sock *tp)
 {
-	return tp->keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL;
+	return tp->opt.keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL;
 }
 
 /* (Re)start the keepalive clock after activity or a setting change. */
@@ -201,7 +201,7 @@ static void toytcp_rtx_work(struct sock *sk)
 		return;
 
 	if (sk->sk_state == TCP_SYN_SENT)
-		limit = tp->syn_retries ? : TOYTCP_SYN_RETRIES;
+		limit = tp->opt.syn_retries ? : TOYTCP_SYN_RETRIES;
 	else if (sk->sk_state == TCP_SYN_RECV)
 		limit = TOYTCP_SYNACK_RETRIES;
 	else
@@ -210,9 +210,9 @@ static void toytcp_rtx_work(struct sock *sk)
 	if (!tp->rtx_start)
 		tp->rtx_start = jiffies;
 	if (tp->retransmits >= limit ||
-	    (tp->user_timeout &&
+	    (tp->opt.user_timeout &&
 	     time_after_eq(jiffies, tp->rtx_start +
-			   msecs_to_jiffies(tp->user_timeout)))) {
+			   msecs_to_jiffies(tp->opt.user_timeout)))) {
 		/* RFC 9293 3.8.3: give up on the connection */
 		toytcp_reset_done(sk, sk->sk_err_soft ? : ETIMEDOUT);
 		return;
@@ -251,10 +251,13 @@ static void toytcp_keepalive_work(struct sock *sk)
 	u32 idle;
 
 	switch (sk->sk_state) {
-	case TCP_TIME_WAIT:
 	case TCP_FIN_WAIT2:
+		/* a user's FIN-WAIT-2 waits as long as the peer likes */
+		if (!sock_flag(sk, SOCK_DEAD))
+			return;
+		fallthrough;
+	case TCP_TIME_WAIT:
 		/* 2 MSL passed, or the orphan's peer never sent its FIN */
-		toytcp_set_state(sk, TCP_CLOSE);
 		toytcp_done(sk);
 		return;
 	case TCP_ESTABLISHED:
@@ -277,7 +280,7 @@ static void toytcp_keepalive_work(struct sock *sk)
 		sk_reset_timer(sk, &tp->keepalive_timer, jiffies + left);
 		return;
 	}
-	if (tp->probes_out >= (tp->keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES)) {
+	if (tp->probes_out >= (tp->opt.keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES)) {
 		toytcp_reset_done(sk, ETIMEDOUT);
 		return;
 	}

@@ -89,6 +89,18 @@ enum {
 	TOYTCP_TIMER_PERSIST,	/* zero window probe */
 };
 
+/* What the user set with setsockopt(SOL_TCP); it outlives a connection. */
+struct toytcp_user_opts {
+	u32	user_timeout;		/* TCP_USER_TIMEOUT in ms, 0: none */
+	u32	keepalive_time;		/* TCP_KEEPIDLE in jiffies, 0: default */
+	u32	keepalive_intvl;	/* TCP_KEEPINTVL in jiffies, 0: default */
+	u16	user_mss;		/* TCP_MAXSEG, 0: unset */
+	u8	keepalive_probes;	/* TCP_KEEPCNT, 0: default */
+	u8	syn_retries;		/* TCP_SYNCNT, 0: default */
+	u8	nodelay:1,		/* TCP_NODELAY */
+		cork:1;			/* TCP_CORK */
+};
+
 /*
  * struct toytcp_sock - a toytcp socket
  *
@@ -123,12 +135,9 @@ struct toytcp_sock {
 	/* options */
 	u16	mss;		/* send MSS: peer's MSS, route, TCP_MAXSEG */
 	u16	adv_mss;	/* MSS we announce */
-	u16	user_mss;	/* TCP_MAXSEG, 0 if unset */
 	u8	snd_wscale;	/* peer's window shift */
 	u8	rcv_wscale;	/* our window shift */
 	u8	wscale_ok:1,	/* both sides sent the window scale option */
-		nodelay:1,	/* TCP_NODELAY */
-		cork:1,		/* TCP_CORK */
 		fin_sent:1,	/* our FIN has been queued */
 		quickack:1;	/* next ACK is not delayed */
 
@@ -142,9 +151,7 @@ struct toytcp_sock {
 	u8	retransmits;	/* retransmissions of the head segment */
 	u8	timer_kind;	/* TOYTCP_TIMER_* of rtx_timer */
 	u8	probes_out;	/* zero window or keepalive probes unanswered */
-	u8	syn_retries;	/* TCP_SYNCNT, 0: default */
 	u8	dupacks;
-	u32	user_timeout;	/* TCP_USER_TIMEOUT in ms, 0: none */
 	unsigned long rtx_start;	/* jiffies of the first retransmission */
 	u32	total_retrans;
 	unsigned long last_challenge;	/* jiffies of the last challenge ACK */
@@ -160,16 +167,7 @@ struct toytcp_sock {
 	u16	unacked_segs;	/* full-sized segments received since our ACK */
 
 	/* keepalive */
-	u32	keepalive_time;		/* jiffies, 0: default */
-	u32	keepalive_intvl;	/* jiffies, 0: default */
-	u8	keepalive_probes;	/* 0: default */
 	unsigned long rcv_tstamp;	/* jiffies of the last segment in */
-
-	/* timers, see timer.c */
-	struct timer_list rtx_timer;
-	struct timer_list delack_timer;
-	struct timer_list keepalive_timer; /* also FIN-WAIT-2 and TIME-WAIT */
-	unsigned long deferred;		/* TOYTCP_*_DEFERRED, atomic bitops */
 
 	/*
 	 * A listener's queues of children (listen.c).  lq_lock protects the
@@ -187,6 +185,18 @@ struct toytcp_sock {
 	struct list_head	lq_node;
 	bool			lq_on_ready;	/* lq_node is on lq_ready */
 	bool			released;	/* toytcp_done() freed it all */
+
+	/*
+	 * Kept when a connection is reset for reuse (toytcp_reset_conn()):
+	 * everything above this point is per connection.
+	 */
+	struct toytcp_user_opts opt;
+
+	/* timers, see timer.c */
+	struct timer_list rtx_timer;
+	struct timer_list delack_timer;
+	struct timer_list keepalive_timer; /* also FIN-WAIT-2 and TIME-WAIT */
+	unsigned long deferred;		/* TOYTCP_*_DEFERRED, atomic bitops */
 };
 
 static inline struct toytcp_sock *toytcp_sk(const struct sock *sk)
@@ -247,6 +257,7 @@ void toytcp_done(struct sock *sk);
 void toytcp_reset_done(struct sock *sk, int err);
 bool toytcp_is_orphan(const struct sock *sk);
 void toytcp_init_private(struct sock *sk);
+void toytcp_reset_conn(struct sock *sk);
 
 /* input.c */
 int toytcp_v4_rcv(struct sk_buff *skb);
