@@ -239,6 +239,7 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 
 	/* Nothing of the listener's own state carries over. */
 	child->sk_state = TCP_CLOSE;
+	INIT_HLIST_NODE(&child->sk_bind_node);	/* the listener's link */
 	inet->inet_daddr = iph->saddr;
 	inet->inet_dport = th->source;
 	inet->inet_rcv_saddr = iph->daddr;

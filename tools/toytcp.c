@@ -98,6 +98,28 @@ static void usage(FILE *f)
 	fprintf(f, usage_text, IPPROTO_TOYTCP);
 }
 
+/*
+ * Print "toytcp: MESSAGE[TAIL]\n" to stderr with a single write(), so that a
+ * script polling the output (for "listening on ADDR:PORT", say) never sees
+ * half a line.
+ */
+static void vsay(const char *tail, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t len;
+
+	snprintf(line, sizeof(line), "%s: ", prog);
+	len = strlen(line);
+	vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	len = strlen(line);
+	snprintf(line + len, sizeof(line) - len, "%s\n", tail);
+	len = strlen(line);
+	if (line[len - 1] != '\n')	/* truncated: still end the line */
+		line[len - 1] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0)
+		return;		/* nowhere left to complain */
+}
+
 static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 {
 	va_list ap;
@@ -105,9 +127,7 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 	if (quiet)
 		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay("", fmt, ap);
 	va_end(ap);
 }
 
@@ -115,19 +135,18 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die_err(int err, const char *fmt, ...)
 {
+	char tail[256] = "";
 	va_list ap;
 
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	if (err)
-		fprintf(stderr, ": %s", strerror(err));
-	if (err == EPROTONOSUPPORT)
-		fprintf(stderr, " (is toytcp.ko loaded or installed?)");
-	else if (err == EOPNOTSUPP)
-		fprintf(stderr, " (not implemented by this protocol)");
-	fputc('\n', stderr);
+		snprintf(tail, sizeof(tail), ": %s%s", strerror(err),
+			 err == EPROTONOSUPPORT ?
+			 " (is toytcp.ko loaded or installed?)" :
+			 err == EOPNOTSUPP ?
+			 " (not implemented by this protocol)" : "");
+	va_start(ap, fmt);
+	vsay(tail, fmt, ap);
+	va_end(ap);
 	exit(EXIT_RUNTIME);
 }
 
@@ -137,10 +156,9 @@ die_usage(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
+	vsay("", fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 	exit(EXIT_USAGE);
 }
 
