@@ -67,8 +67,8 @@ dmesg_since_mark() {
 	dmesg | sed -n "/$mark/,\$p" | sed 1d
 }
 
-# wait_until TENTHS CMD...: poll CMD every 0.1 s; readiness, not sleeps.
-wait_until() {
+# wait_tenths TENTHS CMD...: poll CMD every 0.1 s; readiness, not sleeps.
+wait_tenths() {
 	local n="$1"
 
 	shift
@@ -79,8 +79,10 @@ wait_until() {
 	done
 }
 
+# A complete line: the writer may be half way through one.  ($(tail -c 1)
+# is empty when the file ends in a newline, which $(...) strips.)
 file_has_line() {
-	[ -s "$1" ]
+	[ -s "$1" ] && [ -z "$(tail -c 1 "$1")" ]
 }
 
 module_refcount() {
@@ -147,9 +149,29 @@ insmod_toytcp() {
 	/sbin/insmod "$TOYTCP_KO" "$@" 2>"$tmp/insmod.err"
 }
 
+# Earlier tests may have left connections in TIME-WAIT, which hold the
+# module for 2*MSL (60 s, as Linux TCP): wait that out once, up front, so
+# that every test below starts from an unloaded module.
+unload_patiently() {
+	local n=0
+
+	toytcp_loaded || return 0
+	while ! /sbin/rmmod toytcp 2>"$tmp/rmmod.err"; do
+		n=$((n + 1))
+		if [ "$n" -ge 900 ]; then
+			fail "toytcp did not unload within 90 s: $(cat "$tmp/rmmod.err")"
+			return 1
+		fi
+		nap
+	done
+	[ "$n" -gt 0 ] && ktap_print_msg "waited $((n / 10)).$((n % 10)) s for toytcp to unload"
+	return 0
+}
+
 # --- the tests -----------------------------------------------------------
 
 eprotonosupport_without_module() {
+	unload_patiently || return 1
 	toytcp_uninstall || { fail "could not unload and uninstall toytcp"; return 1; }
 	toytcp_loaded && { fail "toytcp still loaded"; return 1; }
 	expect_eprotonosupport 253 || return 1
@@ -181,9 +203,10 @@ rmmod_refused_while_socket_open() {
 	local out refs
 
 	toytcp_load || { fail "could not load toytcp"; return 1; }
+	rm -f "$tmp/hold.out"
 	"$TOOL" -q bind -H 127.0.0.1:0 >"$tmp/hold.out" 2>"$tmp/hold.err" &
 	holder=$!
-	wait_until 300 file_has_line "$tmp/hold.out" ||
+	wait_tenths 300 file_has_line "$tmp/hold.out" ||
 		{ fail "holder did not start: $(cat "$tmp/hold.err")"; return 1; }
 	ktap_print_msg "holding a socket bound to $(cat "$tmp/hold.out")"
 
@@ -209,10 +232,11 @@ rmmod_refused_while_listening() {
 	local out
 
 	toytcp_load || { fail "could not load toytcp"; return 1; }
-	"$TOOL" listen -b 127.0.0.1 0 </dev/null >/dev/null 2>"$tmp/listen.err" &
+	rm -f "$tmp/listen.err"
+	"$TOOL" -w 300 listen -b 127.0.0.1 0 </dev/null >/dev/null 2>"$tmp/listen.err" &
 	holder=$!
 	# It prints "toytcp: listening on ..." or an error, then we know.
-	wait_until 300 file_has_line "$tmp/listen.err"
+	wait_tenths 300 file_has_line "$tmp/listen.err"
 	if ! grep -q "listening on" "$tmp/listen.err"; then
 		wait "$holder"
 		holder=""

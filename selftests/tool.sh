@@ -5,6 +5,7 @@
 # exit codes, bind/info, connection refused, send/recv with matching hashes,
 # echo, and listen/connect with half-close in both directions.
 #
+# send/recv also runs between two network namespaces over veth.
 # Every data test runs twice: over the kernel's TCP (-p 6), which checks the
 # tool itself, then over toytcp.  A toytcp test is skipped with a reason
 # while the module answers listen() with EOPNOTSUPP.
@@ -19,6 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/ktap.sh"
 # shellcheck source=selftests/lib/toytcp.sh
 . "$here/lib/toytcp.sh"
+# shellcheck source=selftests/lib/netns.sh
+. "$here/lib/netns.sh"
 
 TOOL=$TOYTCP_TOOL
 # Per command: a hung peer must fail the test, not stall the whole run.
@@ -33,6 +36,7 @@ cleanup() {
 	for p in $pids; do
 		kill "$p" 2>/dev/null
 	done
+	netns_cleanup
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -46,8 +50,8 @@ nap() {
 	usleep 100000 2>/dev/null || sleep 0.1
 }
 
-# wait_until TENTHS CMD...: poll CMD every 0.1 s; readiness, not sleeps.
-wait_until() {
+# wait_tenths TENTHS CMD...: poll CMD every 0.1 s; readiness, not sleeps.
+wait_tenths() {
 	local n="$1"
 
 	shift
@@ -58,24 +62,31 @@ wait_until() {
 	done
 }
 
+# A complete line: the writer may be half way through one.  ($(tail -c 1)
+# is empty when the file ends in a newline, which $(...) strips.)
 file_has_line() {
-	[ -s "$1" ]
+	[ -s "$1" ] && [ -z "$(tail -c 1 "$1")" ]
 }
 
 # start_server NAME PROTO STDIN CMD...: run "toytcp -p PROTO CMD... 0" in
-# the background; once it says "listening on ADDR:PORT" set $port.
+# the background (in netns $SERVER_NS if set); once it says "listening on
+# ADDR:PORT" set $port.
 # Returns 4 (skip) if the protocol does not implement listen(), 1 on other
 # errors.  Its stdout and stderr are in $tmp/NAME.out and .err.
 start_server() {
 	local name="$1" proto="$2" input="$3"
 
 	shift 3
-	"$TOOL" -w "$W" -p "$proto" "$@" 0 <"$input" \
+	# No output of an earlier server may be mistaken for this one's.
+	rm -f "$tmp/$name.out" "$tmp/$name.err"
+	# "ip netns exec" execs the tool: $! is the tool's pid all the same.
+	${SERVER_NS:+"$IP" netns exec "$SERVER_NS"} \
+		"$TOOL" -w "$W" -p "$proto" "$@" 0 <"$input" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
 	server=$!
 	pids="$pids $server"
 	# Its first stderr line is "toytcp: listening on ..." or an error.
-	wait_until 600 file_has_line "$tmp/$name.err" ||
+	wait_tenths 600 file_has_line "$tmp/$name.err" ||
 		{ fail "$name: server silent"; return 1; }
 	port=$(sed -n 's/.*listening on .*:\([0-9]*\)$/\1/p' "$tmp/$name.err")
 	[ -n "$port" ] && return 0
@@ -129,10 +140,11 @@ info_and_bind() {
 		return 1
 	fi
 	# A port held by bind -H cannot be bound again, and is free after.
+	rm -f "$tmp/hold"
 	"$TOOL" -q -p "$proto" bind -H "127.0.0.1:$p" >"$tmp/hold" &
 	holder=$!
 	pids="$pids $holder"
-	wait_until 600 file_has_line "$tmp/hold" || { fail "bind -H silent"; return 1; }
+	wait_tenths 600 file_has_line "$tmp/hold" || { fail "bind -H silent"; return 1; }
 	if "$TOOL" -p "$proto" bind "127.0.0.1:$p" 2>"$tmp/bind.err"; then
 		fail "second bind to $p succeeded"
 		return 1
@@ -180,6 +192,32 @@ send_recv() {
 		{ fail "hash or length differ"; return 1; }
 }
 
+# The same between two network namespaces joined by veth: real devices,
+# real routing, and each namespace with its own toytcp tables.
+send_recv_veth() {
+	local proto="$1" size="$2" rc sent got ns_srv ns_cli
+
+	netns_new ns_srv ns_cli || { fail "netns_new"; return 1; }
+	veth_link "$ns_srv" 10.99.1.1/24 "$ns_cli" 10.99.1.2/24 ||
+		{ fail "veth_link"; return 1; }
+	SERVER_NS=$ns_srv
+	start_server recv "$proto" /dev/null recv -V
+	rc=$?
+	SERVER_NS=""
+	[ "$rc" -eq 0 ] || return "$rc"
+	sent=$(in_ns "$ns_cli" "$TOOL" -q -w "$W" -p "$proto" send -n "$size" \
+	       10.99.1.1 "$port") || { fail "send failed"; return 1; }
+	wait_server recv || return 1
+	got=$(cat "$tmp/recv.out")
+	ktap_print_msg "$sent / $got"
+	[ "${sent#sent }" = "${got#received }" ] ||
+		{ fail "hash or length differ"; return 1; }
+	# The server's namespace has the port, the client's does not.
+	in_ns "$ns_cli" "$TOOL" -w "$W" -p "$proto" connect 10.99.1.2 "$port" \
+		</dev/null 2>/dev/null && { fail "connect in the client's own netns worked"; return 1; }
+	return 0
+}
+
 echo_roundtrip() {
 	local proto="$1" rc
 
@@ -222,8 +260,11 @@ run_test() {
 	rc=$?
 	for p in $pids; do
 		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
 	done
 	pids=""
+	rm -f "$tmp"/*
+	netns_cleanup
 	case $rc in
 	0) ktap_test_pass "$name" ;;
 	"$KSFT_SKIP") ktap_test_skip "$name" "$SKIP_REASON" ;;
@@ -233,7 +274,7 @@ run_test() {
 
 ktap_print_header
 [ -x "$TOOL" ] || ktap_skip_all "no toytcp tool at $TOOL"
-ktap_set_plan 13
+ktap_set_plan 15
 run_test usage_errors usage_errors
 for run in tcp:6 "toytcp:${TOYTCP_PROTO:-253}"; do
 	sfx=${run%:*}
@@ -241,6 +282,7 @@ for run in tcp:6 "toytcp:${TOYTCP_PROTO:-253}"; do
 	run_test "info_and_bind_$sfx" info_and_bind "$proto"
 	run_test "connect_refused_$sfx" connect_refused "$proto"
 	run_test "send_recv_4M_$sfx" send_recv "$proto" 4M
+	run_test "send_recv_veth_4M_$sfx" send_recv_veth "$proto" 4M
 	run_test "echo_1M_$sfx" echo_roundtrip "$proto"
 	run_test "listen_connect_halfclose_$sfx" listen_connect_halfclose "$proto"
 	run_test "send_recv_0_$sfx" send_recv "$proto" 0
