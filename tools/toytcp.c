@@ -431,7 +431,10 @@ static void copy_loop(int sfd, bool stdin_open)
 		 */
 		if (!pfd[0].events)
 			pfd[0].fd = -1;
-		/* Read more stdin only once the previous chunk is out. */
+		/*
+		 * Read more stdin only once the previous chunk is out; so EOF
+		 * is only seen with nothing pending, and SHUT_WR follows it.
+		 */
 		if (!in_eof && !pending)
 			pfd[1].events = POLLIN;
 		else
@@ -462,8 +465,6 @@ static void copy_loop(int sfd, bool stdin_open)
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				die_err(errno, "send");
 			}
-			if (!pending && in_eof)
-				shut_wr(sfd);
 		}
 
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
