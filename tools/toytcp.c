@@ -39,6 +39,8 @@
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define BUF_SIZE	65536
 #define BACKLOG		16
 
@@ -448,13 +450,12 @@ static void copy_loop(int sfd, bool stdin_open)
 
 		if (pfd[0].revents & (POLLIN | POLLERR | POLLHUP) && !peer_done) {
 			n = recv(sfd, out, sizeof(out), MSG_DONTWAIT);
-			if (n > 0) {
+			if (n > 0)
 				write_all(STDOUT_FILENO, out, n, "write stdout");
-			} else if (n == 0) {
+			else if (n == 0)
 				peer_done = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			else if (errno != EAGAIN && errno != EINTR)
 				die_err(errno, "recv");
-			}
 		}
 
 		if (pending && pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
@@ -806,7 +807,7 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		die_usage("missing command");
 	cmd = argv[optind];
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(cmd, commands[i].name))
 			command = &commands[i];
 	if (!command)
