@@ -19,6 +19,9 @@
 # Test names: letters, digits, '_' and '-' (no spaces, no '#').  Diagnostics
 # may go to stdout or stderr; the VM captures both.
 
+# "local" is not POSIX but dash, bash and busybox sh all have it.
+# shellcheck disable=SC3043
+
 KSFT_PASS=0
 KSFT_FAIL=1
 KSFT_SKIP=4
@@ -60,7 +63,7 @@ ktap_test_skip() {
 
 # ktap_test_result NAME CMD [ARGS...]
 ktap_test_result() {
-	local name=$1 rc
+	local name="$1" rc
 
 	shift
 	"$@"

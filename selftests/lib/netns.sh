@@ -24,6 +24,9 @@
 #	veth_link "$cli" 10.0.1.1/24 "$srv" 10.0.1.2/24
 #	in_ns "$srv" toytcp listen 7000 >out & ...
 
+# "local" is not POSIX but dash, bash and busybox sh all have it.
+# shellcheck disable=SC3043
+
 : "${IP:=/usr/sbin/ip}"
 
 NETNS_CREATED=""
@@ -51,7 +54,7 @@ netns_cleanup() {
 }
 
 veth_link() {
-	local ns1=$1 addr1=$2 ns2=$3 addr2=$4 dev1=${5:-veth0} dev2=${6:-veth1}
+	local ns1="$1" addr1="$2" ns2="$3" addr2="$4" dev1="${5:-veth0}" dev2="${6:-veth1}"
 
 	"$IP" link add "$dev1" netns "$ns1" type veth peer "$dev2" netns "$ns2" &&
 	"$IP" -n "$ns1" addr add "$addr1" dev "$dev1" &&
@@ -61,14 +64,14 @@ veth_link() {
 }
 
 in_ns() {
-	local ns=$1
+	local ns="$1"
 
 	shift
 	"$IP" netns exec "$ns" "$@"
 }
 
 wait_until() {
-	local limit=$(($1 * 10)) i=0
+	local limit="$(($1 * 10))" i=0
 
 	shift
 	until "$@"; do

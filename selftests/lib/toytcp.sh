@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # toytcp.sh - where things are in the selftest VM, and the module's states.
-# POSIX sh: works under busybox sh and bash.  Source it:
+# POSIX sh: works under dash, busybox sh and bash.  Source it:
 #
 #	. "$(dirname "$0")/lib/toytcp.sh"
 #
@@ -20,6 +20,9 @@
 #	toytcp_unload       unload it, retrying while sockets wind down
 #	toytcp_loaded       true if loaded
 
+# "local" is not POSIX but dash, bash and busybox sh all have it.
+# shellcheck disable=SC3043
+
 # Paths; init exports the same values, these defaults let a test run
 # outside the VM too (e.g. on a real test VM, from the source tree).
 : "${TOYTCP_KO:=/toytcp/toytcp.ko}"		# the module, as built
@@ -27,9 +30,9 @@
 : "${SELFTESTS:=/selftests}"			# tests and helpers
 
 # iproute2, by full path: busybox sh would run its own "ip" applet first.
-IP=/usr/sbin/ip
-TC=/usr/sbin/tc
-SS=/usr/bin/ss
+: "${IP:=/usr/sbin/ip}"
+: "${TC:=/usr/sbin/tc}"
+: "${SS:=/usr/bin/ss}"
 
 TOYTCP_INSTALLED_KO=/lib/modules/$(uname -r)/extra/toytcp.ko
 

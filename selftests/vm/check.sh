@@ -119,7 +119,7 @@ harness_selfcheck() {
 	selfcheck_ktap=""
 	if [ "$selfcheck_fail" -gt 0 ]; then
 		# Show what the runner said, so that the harness can be fixed.
-		selfcheck_ktap=$(sed 's/^/# selfcheck: /' <<<"$report")$'\n'
+		selfcheck_ktap="# selfcheck: ${report//$'\n'/$'\n'# selfcheck: }"$'\n'
 	fi
 	selfcheck_ktap+="$( [ $ok1 = 1 ] || echo -n "not ")ok 1 harness_detects_failed_test"$'\n'
 	selfcheck_ktap+="$( [ $ok2 = 1 ] || echo -n "not ")ok 2 harness_detects_test_timeout"$'\n'

@@ -11,6 +11,10 @@
 #
 # Exit status: non-zero if a step that must work failed.
 
+# "local" is not POSIX but dash, bash and busybox sh all have it.
+# shellcheck disable=SC3043
+# cli and srv are set by netns_new, through eval.
+# shellcheck disable=SC2154
 . /selftests/lib/toytcp.sh
 . /selftests/lib/netns.sh
 

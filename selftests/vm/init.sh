@@ -23,6 +23,8 @@
 # missing the guest crashed or hung.  Then "reboot -f"; QEMU runs with
 # -no-reboot and exits.
 
+# "local" is not POSIX but dash, bash and busybox sh all have it.
+# shellcheck disable=SC3043
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TMPDIR=/tmp LANG=C
 
@@ -69,15 +71,19 @@ setup_net() {
 # Network modules, in the order mkinitramfs.sh listed them.  Tests may also
 # rely on autoloading (tc and ip request modules through /sbin/modprobe).
 load_modules() {
+	local mods
+
 	# One modprobe for all: each kmod start costs under emulation.
-	/sbin/modprobe -a $(cat /etc/vm-modules) ||
-		log "warning: some of $(echo $(cat /etc/vm-modules)) did not load"
+	mods=$(cat /etc/vm-modules)
+	# shellcheck disable=SC2086 # one word per module
+	/sbin/modprobe -a $mods || log "warning: some of" $mods "did not load"
 }
 
 parse_cmdline() {
 	local arg
 
 	run=test tests="" timeout_override="" nonce=none
+	# shellcheck disable=SC2013 # words, not lines
 	for arg in $(cat /proc/cmdline); do
 		case "$arg" in
 		toytcp_vm.run=*) run=${arg#*=} ;;
@@ -127,7 +133,7 @@ uptime_cs() {
 # Put things back the way the next test expects them: toytcp installed (it
 # may be loaded or not), no network namespace left over.
 restore_state() {
-	local name=$1 ns
+	local name="$1" ns
 
 	if [ -e "$TOYTCP_KO" ] && ! toytcp_installed; then
 		ktap "# toytcp-vm: $name left toytcp uninstalled; reinstalling"
@@ -146,7 +152,7 @@ restore_state() {
 # and stderr) is indented by four spaces, which makes its own KTAP a
 # subtest of ours.  Exit status: 0 pass, 4 skip (KSFT_SKIP), else fail.
 run_test() {
-	local num=$1 name=$2 limit=$3 pid wd reader rc start end i
+	local num="$1" name="$2" limit="$3" pid wd reader rc start end i
 
 	if [ ! -x "/selftests/$name" ]; then
 		ktap "# toytcp-vm: no such test: $name"
@@ -244,7 +250,7 @@ run_demo() {
 }
 
 finish() {
-	local result=$1
+	local result="$1"
 
 	kmsg "done"
 	echo "# toytcp-vm: dmesg begin"

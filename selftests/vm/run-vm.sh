@@ -39,7 +39,7 @@ KVER=${KVER:-$("$top/scripts/kver.sh")}
 
 out=$BUILD/vm/run
 tests=""
-mode=test
+mode="test"
 limit=""
 initrd=$BUILD/vm/initramfs.cpio.gz
 extra_args=""
@@ -78,6 +78,7 @@ pvh_kernel() {
 		for magic in '\3757zXZ:xz' '\050\265\057\375:zstd' '\037\213\010:gzip'; do
 			tool=${magic##*:}
 			command -v "$tool" >/dev/null || continue
+			# shellcheck disable=SC2059 # the format is the magic
 			off=$(LC_ALL=C grep -obUaF "$(printf "${magic%:*}")" "$bzimage" |
 			      head -n 1 | cut -d: -f1)
 			[ -n "$off" ] || continue

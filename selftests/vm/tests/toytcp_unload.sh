@@ -6,7 +6,9 @@
 # that cannot is leaking a socket or a reference; unloading also runs the
 # module's exit path, where leaked objects show up as kernel splats
 # (kmem_cache_destroy of a non-empty cache) that the host then reports.
+# shellcheck source=selftests/lib/ktap.sh
 . "$(dirname "$0")/../lib/ktap.sh"
+# shellcheck source=selftests/lib/toytcp.sh
 . "$(dirname "$0")/../lib/toytcp.sh"
 
 ktap_print_header
