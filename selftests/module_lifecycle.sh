@@ -153,18 +153,18 @@ insmod_toytcp() {
 # module for 2*MSL (60 s, as Linux TCP): wait that out once, up front, so
 # that every test below starts from an unloaded module.
 unload_patiently() {
-	local n=0
+	local start
 
 	toytcp_loaded || return 0
+	start=$(cut -d' ' -f1 /proc/uptime)
 	while ! /sbin/rmmod toytcp 2>"$tmp/rmmod.err"; do
-		n=$((n + 1))
-		if [ "$n" -ge 900 ]; then
+		if ! awk -v s="$start" '{ exit !($1 - s < 90) }' /proc/uptime; then
 			fail "toytcp did not unload within 90 s: $(cat "$tmp/rmmod.err")"
 			return 1
 		fi
 		nap
 	done
-	[ "$n" -gt 0 ] && ktap_print_msg "waited $((n / 10)).$((n % 10)) s for toytcp to unload"
+	ktap_print_msg "toytcp unloaded after $(awk -v s="$start" '{ printf "%.1f", $1 - s }' /proc/uptime) s"
 	return 0
 }
 
