@@ -32,7 +32,9 @@
 #ifndef TOYTCP_TEST_H
 #define TOYTCP_TEST_H
 
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* before any system header: setns(), POLLRDHUP... */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +55,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -538,6 +541,22 @@ static inline bool trace_proc(int lport, int rport, struct trace *t,
 	return false;
 }
 
+/*
+ * pthread_create() with every signal blocked in the new thread, so that a
+ * signal a test sends itself (SIGALRM, SIGPIPE) reaches the test's thread.
+ */
+static inline int start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -err;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Network namespaces and interfaces */
 
@@ -858,7 +877,7 @@ static inline struct link *link_new(int a, const char *ip_a, int b,
 		return NULL;
 	if (pipe2(l->stop, O_CLOEXEC))
 		return NULL;
-	if (pthread_create(&l->thread, NULL, link_thread, l))
+	if (start_thread(&l->thread, link_thread, l))
 		return NULL;
 	return l;
 }
@@ -1107,12 +1126,60 @@ static inline void *xfer_recv(void *arg)
 
 static inline int xfer_start(struct xfer *x, void *(*fn)(void *))
 {
-	return -pthread_create(&x->thread, NULL, fn, x);
+	return start_thread(&x->thread, fn, x);
 }
 
 static inline void xfer_wait(struct xfer *x)
 {
 	pthread_join(x->thread, NULL);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Running a subset */
+
+/* Is "fixture.test" named in the comma-separated list (substrings)? */
+static inline bool test_wanted(const char *list, const char *name)
+{
+	char buf[512], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (strstr(name, tok))
+			return true;
+	return false;
+}
+
+/*
+ * TEST_HARNESS_MAIN, plus: $TOYTCP_TESTS="a,b" runs only the tests whose
+ * "fixture.test" name contains a or b (6.1's harness has no such option).
+ */
+#define TOYTCP_HARNESS_MAIN						\
+	int main(int argc, char **argv)					\
+	{								\
+		const char *want = getenv("TOYTCP_TESTS");		\
+		struct __fixture_metadata *f;				\
+		struct __test_metadata *t, *keep, *last;		\
+		char name[512];						\
+									\
+		for (f = __fixture_list; want && *want && f; f = f->next) { \
+			keep = last = NULL;				\
+			for (t = f->tests; t; t = t->next) {		\
+				snprintf(name, sizeof(name), "%s.%s",	\
+					 f->name, t->name);		\
+				if (!test_wanted(want, name))		\
+					continue;			\
+				if (last)				\
+					last->next = t;			\
+				else					\
+					keep = t;			\
+				last = t;				\
+			}						\
+			if (last)					\
+				last->next = NULL;			\
+			f->tests = keep;				\
+		}							\
+		return test_harness_run(argc, argv);			\
+	}
 
 #endif /* TOYTCP_TEST_H */
