@@ -10,8 +10,9 @@
 #   -t LIST     tests to run, comma separated, by manifest name
 #               (default: every test of the "main" group)
 #   -m MODE     "test" (default) or "demo" (runs demo-guest.sh)
-#   -T SECONDS  kill QEMU after that long (default: the sum of the selected
-#               tests' timeouts plus 180 s for boot and shutdown)
+#   -T SECONDS  kill QEMU after that long (default: $TOYTCP_VM_TIMEOUT, or
+#               the sum of the selected tests' timeouts plus 180 s for boot
+#               and shutdown)
 #   -i FILE     initramfs (default $BUILD/vm/initramfs.cpio.gz, from
 #               mkinitramfs.sh)
 #   -a ARGS     more kernel command line
@@ -40,7 +41,7 @@ KVER=${KVER:-$("$top/scripts/kver.sh")}
 out=$BUILD/vm/run
 tests=""
 mode="test"
-limit=""
+limit=${TOYTCP_VM_TIMEOUT:-}
 initrd=$BUILD/vm/initramfs.cpio.gz
 extra_args=""
 quiet=0
