@@ -342,24 +342,49 @@ TEST_F_TIMEOUT(link, retransmit_steady_loss, 180)
 		EXPECT_TRUE(resent(self->l, d.seq[i])) TH_LOG("seq %u never resent", d.seq[i]);
 }
 
-/* Segments never exceed the MSS: the route's (MTU 1500), or TCP_MAXSEG. */
+/* The largest payload in direction dir, and the MSS option of its SYN. */
+static int max_len(struct link *l, int dir, int *syn_mss)
+{
+	int i, max = 0;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->nlog; i++) {
+		const struct seg *s = &l->log[i];
+
+		if (s->dir != dir || s->proto != test_proto())
+			continue;
+		if (s->flags & TH_SYN)
+			*syn_mss = s->mss;
+		if (s->len > max)
+			max = s->len;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return max;
+}
+
+/*
+ * The SYNs carry the MSS of the route (MTU 1500: 1460) and segments never
+ * exceed it; TCP_MAXSEG set before connect() lowers the MSS this end
+ * announces and uses, so both directions stay within it.
+ */
 TEST_F(link, segments_within_mss)
 {
-	int i, max = 0, lfd, port;
+	int lfd, port, mss_a = 0, mss_b = 0, max;
 
 	LINK_PAIR();
 	check_transfer(_metadata, self->cli, self->srv, 256 * 1024, 13);
-	pthread_mutex_lock(&self->l->lock);
-	for (i = 0; i < self->l->nlog; i++)
-		if (self->l->log[i].dir == A_TO_B && self->l->log[i].len > max)
-			max = self->l->log[i].len;
-	pthread_mutex_unlock(&self->l->lock);
+	check_transfer(_metadata, self->srv, self->cli, 256 * 1024, 13);
+	max = max_len(self->l, A_TO_B, &mss_a);
 	EXPECT_GE(1460, max);
 	EXPECT_LE(1000, max) TH_LOG("full-sized segments expected");
+	max = max_len(self->l, B_TO_A, &mss_b);
+	EXPECT_GE(1460, max);
+	EXPECT_LE(1000, max) TH_LOG("full-sized segments expected");
+	EXPECT_EQ(1460, mss_a);
+	EXPECT_EQ(1460, mss_b);
 	close(self->cli);
 	close(self->srv);
 
-	/* TCP_MAXSEG set before connect() caps what this end sends. */
 	ASSERT_EQ(0, ns_enter(self->b));
 	lfd = tlisten(B_IP, 0, 1);
 	ASSERT_LE(0, lfd);
@@ -368,21 +393,22 @@ TEST_F(link, segments_within_mss)
 	self->cli = tsock();
 	ASSERT_LE(0, self->cli);
 	ASSERT_EQ(0, set_int_opt(self->cli, SOL_TCP, TCP_MAXSEG, 500));
+	pthread_mutex_lock(&self->l->lock);
+	self->l->nlog = 0;
+	pthread_mutex_unlock(&self->l->lock);
 	ASSERT_EQ(0, tconnect_fd(self->cli, B_IP, port));
 	self->srv = taccept(lfd);
 	ASSERT_LE(0, self->srv);
 	close(lfd);
-	pthread_mutex_lock(&self->l->lock);
-	self->l->nlog = 0;
-	pthread_mutex_unlock(&self->l->lock);
 	check_transfer(_metadata, self->cli, self->srv, 64 * 1024, 14);
-	max = 0;
-	pthread_mutex_lock(&self->l->lock);
-	for (i = 0; i < self->l->nlog; i++)
-		if (self->l->log[i].dir == A_TO_B && self->l->log[i].len > max)
-			max = self->l->log[i].len;
-	pthread_mutex_unlock(&self->l->lock);
-	EXPECT_GE(500, max);
+	check_transfer(_metadata, self->srv, self->cli, 64 * 1024, 14);
+	mss_a = mss_b = 0;
+	max = max_len(self->l, A_TO_B, &mss_a);
+	EXPECT_EQ(500, mss_a) TH_LOG("MSS option of the SYN");
+	EXPECT_GE(500, max) TH_LOG("this end's segments");
+	EXPECT_LE(400, max);
+	max = max_len(self->l, B_TO_A, &mss_b);
+	EXPECT_GE(500, max) TH_LOG("the peer's segments");
 	EXPECT_LE(400, max);
 }
 
@@ -568,6 +594,55 @@ TEST_F_TIMEOUT(link, zero_window_probe, 120)
 	xfer_wait(&tx);
 	EXPECT_EQ(0, tx.err);
 	EXPECT_EQ(0, rx.err);
+	EXPECT_EQ(tx.len, rx.done);
+	EXPECT_FALSE(rx.mismatch);
+	EXPECT_EQ(tx.hash, rx.hash);
+}
+
+/*
+ * The same stall, and the window update the receiver sends when it reads
+ * again is lost: the sender's persist timer must find out the window opened
+ * (or the connection would wait for ever).
+ */
+TEST_F_TIMEOUT(link, zero_window_update_lost, 120)
+{
+	struct xfer tx = { .len = 256 * 1024, .seed = 18, .shut_wr = true };
+	struct xfer rx = { .len = 256 * 1024 + 1, .seed = 18 };
+	int lfd, port;
+	int64_t t;
+
+	ASSERT_EQ(0, ns_enter(self->b));
+	lfd = tsock();
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, set_int_opt(lfd, SOL_SOCKET, SO_RCVBUF, 8192));
+	ASSERT_EQ(0, tbind(lfd, B_IP, 0));
+	ASSERT_EQ(0, listen(lfd, 1));
+	port = local_port(lfd);
+	ASSERT_EQ(0, ns_enter(self->a));
+	self->cli = tconnect(B_IP, port);
+	ASSERT_LE(0, self->cli);
+	self->srv = taccept(lfd);
+	ASSERT_LE(0, self->srv);
+	close(lfd);
+	/* A bound on the wait, for a failure rather than a hang. */
+	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 20000));
+
+	tx.fd = self->cli;
+	ASSERT_EQ(0, xfer_start(&tx, xfer_send));
+	sleep_ms(1500);
+	EXPECT_GT(tx.len, tx.done) TH_LOG("the sender was never blocked");
+	/* Everything B says while it starts reading again is lost. */
+	link_block(self->l, B_TO_A, true);
+	rx.fd = self->srv;
+	ASSERT_EQ(0, xfer_start(&rx, xfer_recv));
+	sleep_ms(300);
+	link_block(self->l, B_TO_A, false);
+	t = now_ms();
+	xfer_wait(&rx);
+	xfer_wait(&tx);
+	TH_LOG("recovered %lld ms after the loss", (long long)(now_ms() - t));
+	EXPECT_EQ(0, rx.err) TH_LOG("recv: %s (the transfer stalled)", strerror(-rx.err));
+	EXPECT_EQ(0, tx.err);
 	EXPECT_EQ(tx.len, rx.done);
 	EXPECT_FALSE(rx.mismatch);
 	EXPECT_EQ(tx.hash, rx.hash);

@@ -683,6 +683,8 @@ struct seg {
 	uint8_t flags;		/* TH_* of <netinet/tcp.h> */
 	uint16_t win;
 	int len;		/* TCP payload length */
+	int mss;		/* MSS option, 0 if none */
+	int wscale;		/* window scale option, -1 if none */
 };
 
 struct link;
@@ -735,7 +737,7 @@ static inline int tun_open(const char *name)
 
 static inline void seg_parse(struct seg *s, const uint8_t *p, int len)
 {
-	int ihl, doff, tot;
+	int ihl, doff, tot, i, olen;
 
 	memset(s, 0, sizeof(*s));
 	if (len < 20 || (p[0] >> 4) != 4)
@@ -755,6 +757,22 @@ static inline void seg_parse(struct seg *s, const uint8_t *p, int len)
 	s->flags = p[13];
 	s->win = p[14] << 8 | p[15];
 	s->len = tot - ihl - doff;
+	s->wscale = -1;
+	for (i = 20; i < doff && ihl + doff <= len; i += olen) {
+		if (p[i] == 0)		/* end of options */
+			break;
+		if (p[i] == 1) {	/* NOP */
+			olen = 1;
+			continue;
+		}
+		olen = i + 1 < doff ? p[i + 1] : 0;
+		if (olen < 2)
+			break;
+		if (p[i] == 2 && olen == 4)
+			s->mss = p[i + 2] << 8 | p[i + 3];
+		else if (p[i] == 3 && olen == 3)
+			s->wscale = p[i + 2];
+	}
 }
 
 /* Read every packet waiting on side `dir`'s tun and queue (or drop) it. */
@@ -967,6 +985,9 @@ static inline void link_dump(struct link *l, int max)
 			s->flags & TH_RST ? 'R' : '.', s->flags & TH_PUSH ? 'P' : '.',
 			s->flags & TH_ACK ? 'A' : '.', s->seq, s->ack, s->win,
 			s->len, s->dropped ? " DROPPED" : "");
+		if (s->flags & TH_SYN)
+			fprintf(stderr, "#          options: mss %d wscale %d\n",
+				s->mss, s->wscale);
 	}
 	pthread_mutex_unlock(&l->lock);
 }
