@@ -508,6 +508,19 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	u32 len = cb->end_seq - cb->seq;
 
+	if (sk->sk_state == TCP_SYN_RECV && (cb->flags & TCPHDR_SYN) &&
+	    cb->seq == tp->irs && (cb->flags & TCPHDR_ACK) &&
+	    toytcp_after(cb->ack_seq, tp->snd_una) &&
+	    !toytcp_after(cb->ack_seq, tp->snd_nxt)) {
+		/*
+		 * Simultaneous open (RFC 9293 figure 8, line 6): the peer's
+		 * SYN-ACK; its SYN is old news, its ACK completes ours.
+		 */
+		cb->flags &= ~TCPHDR_SYN;
+		cb->seq++;
+		len--;
+	}
+
 	/* first, check the sequence number */
 	if (!toytcp_seq_acceptable(tp, cb->seq, len)) {
 		TOYTCP_INC(sock_net(sk), OUT_OF_WINDOW);

@@ -54,11 +54,11 @@ toytcp_unload() {
 	local i=0
 
 	toytcp_loaded || return 0
-	# Sockets that are closing (TIME_WAIT, FIN_WAIT...) may hold the
-	# module for a while; 30 s is plenty even under emulation.
+	# Sockets that are closing hold the module: TIME-WAIT for 2 MSL
+	# (60 s), an orphan's FIN-WAIT-2 as long.  75 s covers both.
 	while ! /sbin/rmmod toytcp 2>/dev/null; do
 		i=$((i + 1))
-		if [ "$i" -ge 60 ]; then
+		if [ "$i" -ge 150 ]; then
 			/sbin/rmmod toytcp	# once more, to show the error
 			return 1
 		fi
