@@ -126,24 +126,36 @@ harness_selfcheck() {
 	selfcheck_ktap+="$( [ $ok3 = 1 ] || echo -n "not ")ok 3 harness_detects_kernel_warning"
 }
 
-# One VM run at a time per build directory: the initramfs and the logs are
-# shared (several people may work in one tree).
-mkdir -p "$BUILD/vm"
-exec 9>"$BUILD/vm/lock"
-if ! flock -n 9; then
-	echo "# waiting for another check/demo using $BUILD/vm to finish" >&2
-	flock 9
-fi
+# Called on the last line: bash has then read the whole file, which may
+# change under it (a shared tree) during the run.
+main() {
+	local -a args
 
-"$here/mkinitramfs.sh"
+	# One VM run at a time per build directory: the initramfs and the logs are
+	# shared (several people may work in one tree).
+	mkdir -p "$BUILD/vm"
+	exec 9>"$BUILD/vm/lock"
+	if ! flock -n 9; then
+		echo "# waiting for another check/demo using $BUILD/vm to finish" >&2
+		flock 9
+	fi
 
-offset=0 selfcheck_ktap="" selfcheck_pass=0 selfcheck_fail=0
-if [ "$selfcheck" = 1 ]; then
-	harness_selfcheck
-	offset=3
-fi
+	if ! "$here/mkinitramfs.sh"; then
+		echo "# mkinitramfs.sh failed: no VM to run the tests in"
+		echo "0 passed, 1 failed, 0 skipped"
+		return 1
+	fi
 
-args=()
-[ -n "$tests" ] && args+=(-t "$tests")
-run_and_report "$BUILD/vm/run" "$offset" "$selfcheck_ktap" \
-	"$selfcheck_pass" "$selfcheck_fail" 0 "${args[@]}"
+	offset=0 selfcheck_ktap="" selfcheck_pass=0 selfcheck_fail=0
+	if [ "$selfcheck" = 1 ]; then
+		harness_selfcheck
+		offset=3
+	fi
+
+	args=()
+	[ -n "$tests" ] && args+=(-t "$tests")
+	run_and_report "$BUILD/vm/run" "$offset" "$selfcheck_ktap" \
+		"$selfcheck_pass" "$selfcheck_fail" 0 "${args[@]}"
+}
+
+main; exit $?

@@ -15,40 +15,47 @@ KVER=${KVER:-$("$top/scripts/kver.sh")}
 export BUILD KVER
 out=$BUILD/vm/demo
 
-accel="software emulation (TCG: slow, be patient)"
-[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+# Called on the last line: bash has then read the whole file first.
+main() {
+	local accel f rc
 
-for f in module/toytcp.ko tools/toytcp; do
-	if [ ! -e "$top/$f" ]; then
-		echo "demo: $f is missing; run \"make\" first" >&2
-		exit 1
+	accel="software emulation (TCG: slow, be patient)"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+
+	for f in module/toytcp.ko tools/toytcp; do
+		if [ ! -e "$top/$f" ]; then
+			echo "demo: $f is missing; run \"make\" first" >&2
+			exit 1
+		fi
+	done
+
+	# One VM run at a time per build directory (see check.sh).
+	mkdir -p "$BUILD/vm"
+	exec 9>"$BUILD/vm/lock"
+	if ! flock -n 9; then
+		echo "demo: waiting for another check/demo using $BUILD/vm to finish" >&2
+		flock 9
 	fi
-done
 
-# One VM run at a time per build directory (see check.sh).
-mkdir -p "$BUILD/vm"
-exec 9>"$BUILD/vm/lock"
-if ! flock -n 9; then
-	echo "demo: waiting for another check/demo using $BUILD/vm to finish" >&2
-	flock 9
-fi
+	"$here/mkinitramfs.sh"
+	echo "=== booting Linux $KVER in QEMU, $accel"
+	rc=0
+	"$here/run-vm.sh" -m demo -o "$out" || rc=$?
 
-"$here/mkinitramfs.sh"
-echo "=== booting Linux $KVER in QEMU, $accel"
-rc=0
-"$here/run-vm.sh" -m demo -o "$out" || rc=$?
+	echo
+	case $rc in
+	0) echo "demo: done (logs in $out)" ;;
+	1) echo "demo: some steps failed (logs in $out)" ;;
+	*)
+		echo "demo: the VM did not finish cleanly; kernel console ($out/console.log):"
+		sed -n '1,/^# toytcp-vm: dmesg begin/p' "$out/console.log" | tr -d '\r' | tail -n 60
+		if [ -s "$out/splats" ]; then
+			echo "kernel log lines that fail a run:"
+			cat "$out/splats"
+		fi
+		;;
+	esac
+	return $rc
+}
 
-echo
-case $rc in
-0) echo "demo: done (logs in $out)" ;;
-1) echo "demo: some steps failed (logs in $out)" ;;
-*)
-	echo "demo: the VM did not finish cleanly; kernel console ($out/console.log):"
-	sed -n '1,/^# toytcp-vm: dmesg begin/p' "$out/console.log" | tr -d '\r' | tail -n 60
-	if [ -s "$out/splats" ]; then
-		echo "kernel log lines that fail a run:"
-		cat "$out/splats"
-	fi
-	;;
-esac
-exit $rc
+main; exit $?

@@ -51,22 +51,6 @@ usage() {
 	exit 2
 }
 
-while getopts "o:t:m:T:i:a:qh" opt; do
-	case "$opt" in
-	o) out=$OPTARG ;;
-	t) tests=$OPTARG ;;
-	m) mode=$OPTARG ;;
-	T) limit=$OPTARG ;;
-	i) initrd=$OPTARG ;;
-	a) extra_args=$OPTARG ;;
-	q) quiet=1 ;;
-	*) usage ;;
-	esac
-done
-
-bzimage=/boot/vmlinuz-$KVER
-[ -r "$bzimage" ] || { echo "run-vm: cannot read $bzimage" >&2; exit 2; }
-
 # pvh_kernel: print the path of the uncompressed kernel, extracting it once
 # into $BUILD/vm, or fail.  Under TCG the kernel's own decompressor (xz for
 # Debian) costs 2-3 s of every boot; a kernel with a PVH entry point
@@ -97,19 +81,17 @@ pvh_kernel() {
 		echo "$elf"
 }
 
-if [ -n "${TOYTCP_VM_KERNEL:-}" ]; then
-	kernel=$TOYTCP_VM_KERNEL
-elif ! kernel=$(pvh_kernel); then
-	kernel=$bzimage
-fi
-[ -r "$initrd" ] || { echo "run-vm: no $initrd (run mkinitramfs.sh)" >&2; exit 2; }
-
-# Lines of the kernel log that fail a run.  Our own markers
-# ("toytcp-vm: test NAME starting") are excluded: a test name may contain
-# any of these words.  Known harmless lines that happen to match are listed
-# in $splat_allow.
-splat_pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|lockdep|possible circular locking|possible recursive locking|INFO: task .* blocked|INFO: rcu.* detected stall|Call Trace|[Kk]ernel panic|general protection fault|Unable to handle|kernel BUG|list_(add|del) corruption|refcount_t:|[Ll]eak'
-splat_allow='toytcp-vm: |data leaks? possible|leaks? possible via'
+# Lines of the kernel log that fail a run.  Markers that userspace writes
+# to /dev/kmsg, which start with "toytcp-" ("toytcp-vm: test NAME
+# starting"; the module's own lines start with "toytcp: "), are excluded: a
+# test name may contain any of these words.  So are known harmless lines
+# that happen to match, in $splat_allow.
+splat_pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|kernel BUG|Kernel panic|kernel panic'
+splat_pattern+='|general protection fault|Unable to handle|Call Trace'
+splat_pattern+='|lockdep|possible circular locking|possible recursive locking'
+splat_pattern+='|INFO: task .* blocked|INFO: rcu.* detected stall'
+splat_pattern+='|list_(add|del) corruption|refcount_t:|[Ll]eak'
+splat_allow='^(# )?(\[ *[0-9.]+\] )?toytcp-|data leaks? possible|leaks? possible via'
 
 # scan_kernel_log CONSOLE_LOG: print each matching line once.  The live
 # console and the dmesg dump at the end repeat the same lines, timestamps
@@ -135,64 +117,96 @@ default_limit() {
 		END { print sum + 180 }' "$manifest"
 }
 
-# KVM when it can be used, else software emulation.  "-cpu max" is the host
-# CPU under KVM and every feature TCG emulates otherwise.
-# A /dev/kvm that does not work (no nested virtualization) makes QEMU fall
-# back to the next -accel.
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	accel=(-accel kvm -accel tcg)
-else
-	accel=(-accel tcg)
-fi
+# Everything runs from main, called on the last line: bash has then read
+# the whole file, which may change under it (a shared tree) while QEMU runs.
+main() {
+	local opt bzimage kernel nonce cmdline start qemu_rc elapsed rc
+	local -a accel qemu
 
-nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
-cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
-# A task blocked for 120 s panics the guest too, so that a deadlock ends the
-# run at once instead of at the overall timeout.
-cmdline+=" hung_task_panic=1"
-# Room for the whole run's kernel log in the dmesg dumped at the end.
-cmdline+=" log_buf_len=8M"
-cmdline+=" toytcp_vm.run=$mode toytcp_vm.nonce=$nonce"
-[ -n "$tests" ] && cmdline+=" toytcp_vm.tests=$tests"
-[ -n "$extra_args" ] && cmdline+=" $extra_args"
-[ -n "$limit" ] || limit=$(default_limit)
+	while getopts "o:t:m:T:i:a:qh" opt; do
+		case "$opt" in
+		o) out=$OPTARG ;;
+		t) tests=$OPTARG ;;
+		m) mode=$OPTARG ;;
+		T) limit=$OPTARG ;;
+		i) initrd=$OPTARG ;;
+		a) extra_args=$OPTARG ;;
+		q) quiet=1 ;;
+		*) usage ;;
+		esac
+	done
 
-rm -rf "$out"
-mkdir -p "$out"
-echo "$cmdline" >"$out/cmdline"
-: >"$out/end"
+	bzimage=/boot/vmlinuz-$KVER
+	[ -r "$bzimage" ] || { echo "run-vm: cannot read $bzimage" >&2; exit 2; }
 
-# ttyS0 (console) goes to a file, ttyS1 (results) to stdout.  No network
-# card, no disk, no display: -nodefaults.  QEMU exits when the guest
-# reboots (-no-reboot), which is how the guest powers off, and on a panic
-# (panic=-1 reboots at once).
-qemu=(qemu-system-x86_64
-	"${accel[@]}" -cpu max -m 1G -smp 2
-	-nodefaults -nographic -no-reboot
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
-	-serial "file:$out/console.log" -serial stdio -monitor none)
-echo "${qemu[*]}" >"$out/qemu.cmd"
+	if [ -n "${TOYTCP_VM_KERNEL:-}" ]; then
+		kernel=$TOYTCP_VM_KERNEL
+	elif ! kernel=$(pvh_kernel); then
+		kernel=$bzimage
+	fi
+	[ -r "$initrd" ] || { echo "run-vm: no $initrd (run mkinitramfs.sh)" >&2; exit 2; }
 
-start=$(date +%s)
-set +e
-# The pipe's read end stays open (tee) until QEMU exits; -k: KILL after
-# TERM if QEMU ignores it.
-timeout -k 10 "$limit" "${qemu[@]}" </dev/null 2>"$out/qemu.log" |
-	tr -d '\r' | if [ "$quiet" = 1 ]; then cat >"$out/output.log"; else tee "$out/output.log"; fi
-qemu_rc=${PIPESTATUS[0]}
-set -e
-elapsed=$(($(date +%s) - start))
-if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-	echo "timedout after $elapsed s (limit $limit s)" >"$out/elapsed"
-else
-	echo "$elapsed" >"$out/elapsed"
-fi
+	# KVM when it can be used, else software emulation.  "-cpu max" is
+	# the host CPU under KVM and every feature TCG emulates otherwise.  A
+	# /dev/kvm that does not work (no nested virtualization) makes QEMU
+	# fall back to the next -accel.
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=(-accel kvm -accel tcg)
+	else
+		accel=(-accel tcg)
+	fi
 
-grep -a "^# toytcp-vm: END $nonce " "$out/output.log" | tail -n 1 >"$out/end" || true
-scan_kernel_log "$out/console.log" >"$out/splats"
+	nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+	cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
+	# A task blocked for 120 s panics the guest too, so that a deadlock
+	# ends the run at once instead of at the overall timeout.
+	cmdline+=" hung_task_panic=1"
+	# Room for the whole run's kernel log in the dmesg dumped at the end.
+	cmdline+=" log_buf_len=8M"
+	cmdline+=" toytcp_vm.run=$mode toytcp_vm.nonce=$nonce"
+	[ -n "$tests" ] && cmdline+=" toytcp_vm.tests=$tests"
+	[ -n "$extra_args" ] && cmdline+=" $extra_args"
+	[ -n "$limit" ] || limit=$(default_limit)
 
-rc=0
-grep -q " PASS$" "$out/end" || rc=1
-[ -s "$out/end" ] || rc=2
-[ -s "$out/splats" ] && rc=3
-exit $rc
+	rm -rf "$out"
+	mkdir -p "$out"
+	echo "$cmdline" >"$out/cmdline"
+	: >"$out/end"
+
+	# ttyS0 (console) goes to a file, ttyS1 (results) to stdout.  No
+	# network card, no disk, no display: -nodefaults.  QEMU exits when the
+	# guest reboots (-no-reboot), which is how the guest powers off, and
+	# on a panic (panic=-1 reboots at once).
+	qemu=(qemu-system-x86_64
+		"${accel[@]}" -cpu max -m 1G -smp 2
+		-nodefaults -nographic -no-reboot
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+		-serial "file:$out/console.log" -serial stdio -monitor none)
+	echo "${qemu[*]}" >"$out/qemu.cmd"
+
+	start=$(date +%s)
+	set +e
+	# The pipe's read end stays open (tee) until QEMU exits; -k: KILL after
+	# TERM if QEMU ignores it.
+	timeout -k 10 "$limit" "${qemu[@]}" </dev/null 2>"$out/qemu.log" |
+		tr -d '\r' | if [ "$quiet" = 1 ]; then cat >"$out/output.log"; else tee "$out/output.log"; fi
+	qemu_rc=${PIPESTATUS[0]}
+	set -e
+	elapsed=$(($(date +%s) - start))
+	if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+		echo "timedout after $elapsed s (limit $limit s)" >"$out/elapsed"
+	else
+		echo "$elapsed" >"$out/elapsed"
+	fi
+
+	grep -a "^# toytcp-vm: END $nonce " "$out/output.log" | tail -n 1 >"$out/end" || true
+	scan_kernel_log "$out/console.log" >"$out/splats"
+
+	rc=0
+	grep -q " PASS$" "$out/end" || rc=1
+	[ -s "$out/end" ] || rc=2
+	[ -s "$out/splats" ] && rc=3
+	return $rc
+}
+
+main "$@"; exit $?
