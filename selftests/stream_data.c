@@ -150,6 +150,7 @@ TEST_F_TIMEOUT(stream, both_ways_at_once, 240)
  */
 TEST_F_TIMEOUT(stream, half_close_client, 120)
 {
+	struct trace tc = {}, ts = {};
 	char buf[4];
 
 	check_transfer(_metadata, self->cli, self->srv, 1 * MiB, 5);
@@ -158,23 +159,27 @@ TEST_F_TIMEOUT(stream, half_close_client, 120)
 	EXPECT_EQ(-1, send(self->cli, "x", 1, MSG_NOSIGNAL));
 	EXPECT_EQ(EPIPE, errno);
 	check_transfer(_metadata, self->srv, self->cli, 1 * MiB, 6);
-	EXPECT_TRUE(wait_state(self->cli, fd_time_wait_state(), 2000))
-		TH_LOG("client: %s", state_name(tstate(self->cli)));
 	/* LAST-ACK until the ACK of its FIN comes, one way later. */
-	EXPECT_TRUE(wait_state(self->srv, TCP_CLOSE, 2000));
+	trace_states2(self->cli, &tc, self->srv, &ts, -2, 1000);
+	EXPECT_EQ(fd_time_wait_state(), tc.st[tc.n - 1])
+		TH_LOG("client: %s", trace_str(&tc));
+	EXPECT_EQ(TCP_CLOSE, ts.st[ts.n - 1]) TH_LOG("server: %s", trace_str(&ts));
 	EXPECT_EQ(0, recv(self->srv, buf, sizeof(buf), 0));
 }
 
 /* The same, the other way round: the server half-closes first. */
 TEST_F_TIMEOUT(stream, half_close_server, 120)
 {
+	struct trace tc = {}, ts = {};
+
 	check_transfer(_metadata, self->srv, self->cli, 1 * MiB, 7);
 	EXPECT_TRUE(wait_state(self->cli, TCP_CLOSE_WAIT, 2000));
 	EXPECT_TRUE(wait_state(self->srv, TCP_FIN_WAIT2, 2000));
 	check_transfer(_metadata, self->cli, self->srv, 1 * MiB, 8);
-	EXPECT_TRUE(wait_state(self->srv, fd_time_wait_state(), 2000))
-		TH_LOG("server: %s", state_name(tstate(self->srv)));
-	EXPECT_TRUE(wait_state(self->cli, TCP_CLOSE, 2000));
+	trace_states2(self->srv, &ts, self->cli, &tc, -2, 1000);
+	EXPECT_EQ(fd_time_wait_state(), ts.st[ts.n - 1])
+		TH_LOG("server: %s", trace_str(&ts));
+	EXPECT_EQ(TCP_CLOSE, tc.st[tc.n - 1]) TH_LOG("client: %s", trace_str(&tc));
 }
 
 /*
@@ -569,6 +574,9 @@ TEST_F_TIMEOUT(link, zero_window_probe, 120)
 	ASSERT_LE(0, self->srv);
 	close(lfd);
 
+	/* Bounds on the waits, for a failure rather than a hang. */
+	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 20000));
+	ASSERT_EQ(0, set_timeo(self->cli, SO_SNDTIMEO, 30000));
 	link_set_filter(self->l, zero_window_watch, &z);
 	tx.fd = self->cli;
 	ASSERT_EQ(0, xfer_start(&tx, xfer_send));
@@ -624,8 +632,9 @@ TEST_F_TIMEOUT(link, zero_window_update_lost, 120)
 	self->srv = taccept(lfd);
 	ASSERT_LE(0, self->srv);
 	close(lfd);
-	/* A bound on the wait, for a failure rather than a hang. */
+	/* Bounds on the waits, for a failure rather than a hang. */
 	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 20000));
+	ASSERT_EQ(0, set_timeo(self->cli, SO_SNDTIMEO, 30000));
 
 	tx.fd = self->cli;
 	ASSERT_EQ(0, xfer_start(&tx, xfer_send));
