@@ -398,6 +398,43 @@ struct sock *toytcp_lookup_listener(struct net *net, __be32 laddr,
 	return best;
 }
 
+/* First socket of @net in @table, with a reference held, or NULL. */
+static struct sock *toytcp_first_in(struct toytcp_bucket *table,
+				    unsigned int size, struct net *net)
+{
+	unsigned int i;
+
+	for (i = 0; i < size; i++) {
+		struct toytcp_bucket *b = &table[i];
+		struct sock *sk;
+
+		if (hlist_empty(&b->chain))
+			continue;
+		spin_lock_bh(&b->lock);
+		sk_for_each(sk, &b->chain) {
+			if (net_eq(sock_net(sk), net)) {
+				sock_hold(sk);
+				spin_unlock_bh(&b->lock);
+				return sk;
+			}
+		}
+		spin_unlock_bh(&b->lock);
+	}
+	return NULL;
+}
+
+/**
+ * toytcp_lookup_any - any hashed socket of @net, for namespace teardown
+ * @net: the namespace
+ *
+ * Return: a socket with a reference held, or NULL when there is none.
+ */
+struct sock *toytcp_lookup_any(struct net *net)
+{
+	return toytcp_first_in(toytcp_conn_table, TOYTCP_CONN_HASH_SIZE, net) ? :
+	       toytcp_first_in(toytcp_listen_table, TOYTCP_PORT_HASH_SIZE, net);
+}
+
 static void toytcp_walk_table(struct toytcp_bucket *table, unsigned int size,
 			      struct net *net, toytcp_sock_fn fn, void *arg)
 {

@@ -82,6 +82,7 @@ static void __net_exit toytcp_net_exit(struct net *net)
 {
 	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
 
+	toytcp_net_purge(net);
 	toytcp_proc_exit_net(net);
 	inet_ctl_sock_destroy(tn->ctl_sk);
 	free_percpu(tn->mib);

@@ -144,6 +144,7 @@ void toytcp_done(struct sock *sk)
 	}
 
 	tp->released = true;
+	sk_dst_reset(sk);	/* a route pins its device, and its netns */
 	toytcp_purge_write_queue(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);
 	__skb_queue_purge(&tp->ooo_queue);
@@ -167,6 +168,40 @@ static u32 toytcp_inq(const struct sock *sk)
 	if (n && sock_flag(sk, SOCK_DONE))
 		n--;
 	return n;
+}
+
+/*
+ * An orphan must not keep its network namespace alive: a namespace deleted
+ * while connections are still closing would linger until they time out.
+ * Like TCP's TIME-WAIT minisockets, it drops its reference, and
+ * toytcp_net_purge() ends whatever is left when the namespace goes.
+ */
+static void toytcp_orphan_net(struct sock *sk)
+{
+	if (!sk->sk_net_refcnt)
+		return;
+	sk->sk_net_refcnt = 0;
+	sock_inuse_add(sock_net(sk), -1);
+	put_net_track(sock_net(sk), &sk->ns_tracker);
+}
+
+/**
+ * toytcp_net_purge - end every toytcp socket left in a dying namespace
+ * @net: the namespace; only orphans can be left, as every socket with a
+ *	user holds a reference on it
+ */
+void toytcp_net_purge(struct net *net)
+{
+	struct sock *sk;
+
+	while ((sk = toytcp_lookup_any(net))) {
+		local_bh_disable();
+		bh_lock_sock(sk);
+		toytcp_done(sk);
+		bh_unlock_sock(sk);
+		local_bh_enable();
+		sock_put(sk);
+	}
 }
 
 static void toytcp_close(struct sock *sk, long timeout)
@@ -227,6 +262,7 @@ static void toytcp_close(struct sock *sk, long timeout)
 orphan:
 	sock_hold(sk);
 	sock_orphan(sk);
+	toytcp_orphan_net(sk);
 	if (sk->sk_state == TCP_CLOSE)
 		toytcp_done(sk);
 	else if (sk->sk_state == TCP_FIN_WAIT2)

@@ -206,6 +206,9 @@ static void toytcp_rtx_work(struct sock *sk)
 		limit = TOYTCP_SYNACK_RETRIES;
 	else
 		limit = TOYTCP_RETRIES2;
+	/* nobody waits for an orphan: give up sooner, as TCP does */
+	if (sock_flag(sk, SOCK_DEAD) && !tp->listener)
+		limit = min_t(unsigned int, limit, TOYTCP_ORPHAN_RETRIES);
 
 	if (!tp->rtx_start)
 		tp->rtx_start = jiffies;

@@ -51,6 +51,7 @@ extern const struct proto_ops toytcp_stream_ops;
 #define TOYTCP_SYN_RETRIES	6
 #define TOYTCP_SYNACK_RETRIES	5
 #define TOYTCP_RETRIES2		15
+#define TOYTCP_ORPHAN_RETRIES	8		/* tcp_orphan_retries's 0 */
 #define TOYTCP_TIMEWAIT_LEN	(60 * HZ)	/* 2 * MSL */
 #define TOYTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN-WAIT-2 */
 #define TOYTCP_KEEPALIVE_TIME	(7200 * HZ)
@@ -242,6 +243,7 @@ struct sock *toytcp_lookup_conn(struct net *net, __be32 laddr, __be16 lport,
 				__be32 raddr, __be16 rport);
 struct sock *toytcp_lookup_listener(struct net *net, __be32 laddr,
 				    __be16 lport, int dif);
+struct sock *toytcp_lookup_any(struct net *net);
 void toytcp_walk_socks(struct net *net, toytcp_sock_fn fn, void *arg);
 
 /* proc.c */
@@ -257,6 +259,7 @@ void toytcp_done(struct sock *sk);
 void toytcp_reset_done(struct sock *sk, int err);
 bool toytcp_is_orphan(const struct sock *sk);
 void toytcp_init_private(struct sock *sk);
+void toytcp_net_purge(struct net *net);
 void toytcp_reset_conn(struct sock *sk);
 
 /* input.c */
