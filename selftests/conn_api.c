@@ -256,6 +256,38 @@ TEST_F(api, getsockname_getpeername)
 	close(s);
 }
 
+/* The names stay once the connection is over, orderly or by RST. */
+TEST_F(api, getsockname_after_close)
+{
+	struct sockaddr_in a;
+	socklen_t la = sizeof(a);
+	int c, s, cport, sport, i;
+
+	for (i = 0; i < 2; i++) {
+		PAIR(&c, &s);
+		cport = local_port(c);
+		sport = local_port(s);
+		if (i) {
+			ASSERT_EQ(0, set_linger0(s));
+			close(s);
+		} else {
+			ASSERT_EQ(0, shutdown(c, SHUT_WR));
+			ASSERT_EQ(0, shutdown(s, SHUT_WR));
+		}
+		ASSERT_TRUE(wait_state(c, i ? TCP_CLOSE : fd_time_wait_state(), 2000));
+		EXPECT_EQ(cport, local_port(c));
+		if (!i) {
+			ASSERT_TRUE(wait_state(s, TCP_CLOSE, 2000));
+			EXPECT_EQ(sport, local_port(s));
+			close(s);
+		}
+		la = sizeof(a);
+		ASSERT_EQ(0, getsockname(c, (struct sockaddr *)&a, &la));
+		EXPECT_EQ(INADDR_LOOPBACK, ntohl(a.sin_addr.s_addr));
+		close(c);
+	}
+}
+
 /*
  * listen(fd, 1): Linux lets backlog + 1 connections wait in the accept
  * queue; the SYN of one more is dropped, so that connection stays in

@@ -522,6 +522,44 @@ TEST_F(link, delayed_ack)
 		TH_LOG("ACK after %llu ms", (unsigned long long)(t_ack - t_data) / 1000000);
 }
 
+/*
+ * Data still unread when the FIN came: reading it sends nothing (no window
+ * update once no more data can come, as Linux: tcp_cleanup_rbuf()), so
+ * nothing reaches the peer after its connection closed, which would answer
+ * RST and end our TIME-WAIT.
+ */
+TEST_F(link, reading_after_fin_sends_nothing)
+{
+	struct xfer rx = { .len = 32 * 1024 + 1, .seed = 19 };
+	struct xfer tx = { .len = 32 * 1024, .seed = 19, .shut_wr = true };
+	int cport, sport, sent;
+
+	LINK_PAIR();
+	cport = local_port(self->cli);
+	sport = local_port(self->srv);
+	ASSERT_EQ(0, shutdown(self->cli, SHUT_WR));
+	ASSERT_TRUE(wait_state(self->srv, TCP_CLOSE_WAIT, 2000));
+	tx.fd = self->srv;
+	xfer_send(&tx);
+	ASSERT_EQ(0, tx.err);
+	/* The FIN arrived, the 32 KiB wait in the receive buffer. */
+	ASSERT_TRUE(wait_proc_state(cport, sport, TCP_TIME_WAIT, 2000));
+	ASSERT_TRUE(wait_state(self->srv, TCP_CLOSE, 2000));
+	sent = link_count(self->l, A_TO_B, 0, 0, true);
+	rx.fd = self->cli;
+	xfer_recv(&rx);
+	EXPECT_EQ(0, rx.err);
+	EXPECT_EQ(tx.len, rx.done);
+	EXPECT_EQ(tx.hash, rx.hash);
+	sleep_ms(300);
+	EXPECT_EQ(sent, link_count(self->l, A_TO_B, 0, 0, true))
+		TH_LOG("segments sent after the connection ended");
+	EXPECT_EQ(0, link_count(self->l, B_TO_A, TH_RST, 0, true));
+	EXPECT_EQ(TCP_TIME_WAIT, proc_state(cport, sport));
+	EXPECT_EQ(fd_time_wait_state(), tstate(self->cli));
+	EXPECT_EQ(0, so_error(self->cli));
+}
+
 /* The receiver's window closes: the sender probes it (persist timer). */
 struct zw_state {
 	bool closed;		/* B advertised a zero window */
