@@ -613,8 +613,8 @@ TEST_F_TIMEOUT(link, zero_window_probe, 120)
 	close(lfd);
 
 	/* Bounds on the waits, for a failure rather than a hang. */
-	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 20000));
-	ASSERT_EQ(0, set_timeo(self->cli, SO_SNDTIMEO, 30000));
+	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 10000));
+	ASSERT_EQ(0, set_timeo(self->cli, SO_SNDTIMEO, 10000));
 	link_set_filter(self->l, zero_window_watch, &z);
 	tx.fd = self->cli;
 	ASSERT_EQ(0, xfer_start(&tx, xfer_send));
@@ -671,8 +671,8 @@ TEST_F_TIMEOUT(link, zero_window_update_lost, 120)
 	ASSERT_LE(0, self->srv);
 	close(lfd);
 	/* Bounds on the waits, for a failure rather than a hang. */
-	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 20000));
-	ASSERT_EQ(0, set_timeo(self->cli, SO_SNDTIMEO, 30000));
+	ASSERT_EQ(0, set_timeo(self->srv, SO_RCVTIMEO, 10000));
+	ASSERT_EQ(0, set_timeo(self->cli, SO_SNDTIMEO, 10000));
 
 	tx.fd = self->cli;
 	ASSERT_EQ(0, xfer_start(&tx, xfer_send));

@@ -939,6 +939,112 @@ static inline void link_set_filter(struct link *l, link_filter_fn fn, void *arg)
 	pthread_mutex_unlock(&l->lock);
 }
 
+static inline uint32_t csum_add(uint32_t sum, const uint8_t *p, int len)
+{
+	int i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static inline uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/*
+ * Hand a TCP segment (no options, no data) of the protocol under test to
+ * namespace `to` (0: a, 1: b) as if it came over the link from src.  The
+ * checksum is TCP's, protocol 6 in the pseudo-header, as toytcp's SPEC says.
+ */
+static inline int link_inject_csum(struct link *l, int to, const char *src,
+				   int sport, const char *dst, int dport,
+				   uint32_t seq, uint32_t ack, uint8_t flags,
+				   uint16_t win, bool bad_csum)
+{
+	struct sockaddr_in s = sin_of(src, 0), d = sin_of(dst, 0);
+	uint8_t p[40] = {}, pseudo[12] = {};
+	uint16_t sum;
+	int n;
+
+	p[0] = 0x45;
+	p[3] = sizeof(p);
+	p[8] = 64;
+	p[9] = test_proto();
+	memcpy(p + 12, &s.sin_addr, 4);
+	memcpy(p + 16, &d.sin_addr, 4);
+	sum = csum_fold(csum_add(0, p, 20));
+	p[10] = sum >> 8;
+	p[11] = sum;
+	p[20] = sport >> 8;
+	p[21] = sport;
+	p[22] = dport >> 8;
+	p[23] = dport;
+	p[24] = seq >> 24;
+	p[25] = seq >> 16;
+	p[26] = seq >> 8;
+	p[27] = seq;
+	p[28] = ack >> 24;
+	p[29] = ack >> 16;
+	p[30] = ack >> 8;
+	p[31] = ack;
+	p[32] = 5 << 4;
+	p[33] = flags;
+	p[34] = win >> 8;
+	p[35] = win;
+	memcpy(pseudo, p + 12, 8);
+	pseudo[9] = IPPROTO_TCP;
+	pseudo[11] = 20;
+	sum = csum_fold(csum_add(csum_add(0, pseudo, 12), p + 20, 20));
+	if (bad_csum)
+		sum ^= 0x1234;
+	p[36] = sum >> 8;
+	p[37] = sum;
+	pthread_mutex_lock(&l->lock);
+	n = write(l->fd[to], p, sizeof(p));
+	pthread_mutex_unlock(&l->lock);
+	return n == sizeof(p) ? 0 : -1;
+}
+
+static inline int link_inject(struct link *l, int to, const char *src,
+			      int sport, const char *dst, int dport,
+			      uint32_t seq, uint32_t ack, uint8_t flags,
+			      uint16_t win)
+{
+	return link_inject_csum(l, to, src, sport, dst, dport, seq, ack, flags,
+				win, false);
+}
+
+/*
+ * The next sequence number the segments logged in direction dir lead to
+ * (the receiver's RCV.NXT once they all arrived); 0 if none was logged.
+ */
+static inline uint32_t link_next_seq(struct link *l, int dir)
+{
+	uint32_t next = 0, end;
+	int i;
+
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->nlog; i++) {
+		const struct seg *s = &l->log[i];
+
+		if (s->dir != dir || s->proto != test_proto() || s->dropped ||
+		    (s->flags & TH_RST))
+			continue;
+		end = s->seq + s->len + !!(s->flags & TH_SYN) +
+		      !!(s->flags & TH_FIN);
+		if (!next || (int32_t)(end - next) > 0)
+			next = end;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return next;
+}
+
 /* Count logged segments in dir matching all of flags (and none of noflags). */
 static inline int link_count(struct link *l, int dir, uint8_t flags,
 			     uint8_t noflags, bool dropped_too)
