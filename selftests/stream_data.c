@@ -224,6 +224,48 @@ TEST_F(stream, small_writes)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Over veth with netem: delay, loss and reordering by the kernel's qdisc */
+
+FIXTURE(netem) {
+	int a, b;
+	int cli, srv;
+	bool no_netem;
+};
+
+FIXTURE_SETUP(netem)
+{
+	self->cli = self->srv = -1;
+	self->a = ns_new();
+	ASSERT_LE(0, self->a);
+	self->b = ns_new();
+	ASSERT_LE(0, self->b);
+	ASSERT_EQ(0, veth_pair(self->a, "va", A_IP, self->b, "vb", B_IP));
+	/* Data a -> b: delayed, some lost, some reordered; ACKs delayed. */
+	if (run("/usr/sbin/tc qdisc add dev va root netem delay 10ms reorder 5%% 50%% loss 1%% 2>/dev/null")) {
+		self->no_netem = true;
+		return;
+	}
+	ASSERT_EQ(0, ns_enter(self->b));
+	ASSERT_EQ(0, run("/usr/sbin/tc qdisc add dev vb root netem delay 10ms"));
+	ASSERT_EQ(0, tpair_ns(self->b, self->a, B_IP, &self->cli, &self->srv));
+}
+
+FIXTURE_TEARDOWN(netem)
+{
+	close(self->cli);
+	close(self->srv);
+}
+
+TEST_F_TIMEOUT(netem, transfer_with_loss_and_reordering, 240)
+{
+	if (self->no_netem)
+		SKIP(return, "no netem qdisc (sch_netem) in this kernel");
+	check_transfer(_metadata, self->cli, self->srv, 4 * MiB, 20);
+	EXPECT_LE(1, total_retrans(self->cli));
+	check_transfer(_metadata, self->srv, self->cli, 1 * MiB, 21);
+}
+
+/* ---------------------------------------------------------------------- */
 /* On the emulated link, with a say on single segments */
 
 #define LINK_DELAY_MS	20
