@@ -23,20 +23,24 @@
 /*
  * The window we can offer: the free receive buffer times the share of an
  * skb's truesize that is data, as measured on what arrived (rcv_ratio).
- * Receiver-side silly window avoidance
- * (RFC 9293 3.8.6.2.2): a sliver smaller than an MSS and a quarter of the
- * buffer is not offered.
+ * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): less than a
+ * segment (capped at the whole buffer, for tiny buffers) is not offered.
  */
 u32 toytcp_rcv_window(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
-	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 win;
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int free = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
+	u32 full, win, mss;
 
 	if (free <= 0)
 		return 0;
+	full = (u64)rcvbuf * tp->rcv_ratio >> 10;
 	win = (u64)free * tp->rcv_ratio >> 10;
-	if (win < tp->adv_mss && win < READ_ONCE(sk->sk_rcvbuf) / 8)
+	/* the peer's segment size, as far as we can tell */
+	mss = min_t(u32, min_t(u32, tp->adv_mss, tp->mss), full);
+	/* less than a segment free: offer nothing until the reader frees one */
+	if (win < mss)
 		return 0;
 	return min_t(u32, win, 1U << 30);
 }
@@ -354,6 +358,7 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 	u32 ack = cb->ack_seq;
 	u32 acked;
 
+	tp->probes_out = 0;	/* the peer is alive: keepalive starts over */
 	if (toytcp_after(ack, tp->snd_nxt)) {
 		/* acks something not yet sent (RFC 5961 5.2) */
 		toytcp_challenge_ack(sk);
@@ -396,7 +401,6 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 	toytcp_cong_ack(sk, ack, acked);
 	toytcp_update_window(sk, skb);
 	toytcp_timer_ack_advanced(sk);
-	tp->probes_out = 0;
 
 	sk_mem_reclaim(sk);
 	if (sk->sk_socket && sk_stream_is_writeable(sk))
@@ -549,6 +553,12 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 
 	/* second, the RST bit (RFC 5961 3.2) */
 	if (cb->flags & TCPHDR_RST) {
+		/*
+		 * RFC 1337: a RST must not cut TIME-WAIT short (an old
+		 * duplicate's answer could otherwise let its twin through).
+		 */
+		if (sk->sk_state == TCP_TIME_WAIT)
+			goto drop;
 		if (cb->seq != tp->rcv_nxt) {
 			toytcp_challenge_ack(sk);
 			goto drop;

@@ -266,7 +266,7 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	ctp->max_window = ctp->snd_wnd;
 	ctp->snd_wl1 = cb->seq;
 	ctp->snd_wl2 = ctp->iss;
-	ctp->adv_mss = toytcp_route_mss(child);
+	ctp->adv_mss = toytcp_adv_mss(child);
 	if (opt.wscale >= 0) {
 		ctp->wscale_ok = 1;
 		ctp->snd_wscale = opt.wscale;

@@ -35,6 +35,15 @@ u16 toytcp_route_mss(struct sock *sk)
 		       sizeof(struct tcphdr), 88, 65495);
 }
 
+/* The MSS we announce: the route's, or less if the user set TCP_MAXSEG. */
+u16 toytcp_adv_mss(struct sock *sk)
+{
+	u16 mss = toytcp_route_mss(sk);
+	u16 user = toytcp_sk(sk)->opt.user_mss;
+
+	return user && user < mss ? user : mss;
+}
+
 /* The send MSS: what the peer accepts, our route allows, and the user set. */
 void toytcp_update_mss(struct sock *sk, u16 peer_mss)
 {

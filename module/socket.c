@@ -69,8 +69,7 @@ void toytcp_reset_conn(struct sock *sk)
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
 	memset((char *)tp + sizeof(struct inet_sock), 0,
-	       offsetof(struct toytcp_sock, rtx_timer) -
-	       sizeof(struct inet_sock));
+	       offsetof(struct toytcp_sock, opt) - sizeof(struct inet_sock));
 	skb_queue_head_init(&tp->ooo_queue);
 	INIT_LIST_HEAD(&tp->lq_node);
 	spin_lock_init(&tp->lq_lock);
@@ -383,7 +382,7 @@ static int toytcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
 	tp->write_seq = tp->iss;
-	tp->adv_mss = toytcp_route_mss(sk);
+	tp->adv_mss = toytcp_adv_mss(sk);
 	toytcp_update_mss(sk, TOYTCP_DEFAULT_MSS);
 	tp->cwnd = TOYTCP_INIT_CWND * tp->mss;
 	err = toytcp_send_syn(sk);

@@ -183,12 +183,15 @@ static void toytcp_rtx_work(struct sock *sk)
 	}
 
 	if (tp->timer_kind == TOYTCP_TIMER_PERSIST) {
-		if (tp->snd_wnd || !tp->send_head) {
-			tp->timer_kind = TOYTCP_TIMER_NONE;
-			toytcp_push(sk);
-			return;
-		}
-		/* RFC 9293 3.8.6.1: probe for as long as the peer answers. */
+		tp->timer_kind = TOYTCP_TIMER_NONE;
+		toytcp_push(sk);
+		if (!tp->send_head || tp->snd_una != tp->snd_nxt)
+			return;		/* the window let data out */
+		/*
+		 * Still no window for the next segment (zero, or too small to
+		 * be worth sending): RFC 9293 3.8.6.1, probe for as long as
+		 * the peer answers.
+		 */
 		TOYTCP_INC(sock_net(sk), PERSIST_PROBES);
 		toytcp_send_probe(sk);
 		if (tp->backoff < 15)

@@ -281,6 +281,7 @@ void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb);
 void toytcp_write_space(struct sock *sk);
 void toytcp_purge_write_queue(struct sock *sk);
 u16 toytcp_route_mss(struct sock *sk);
+u16 toytcp_adv_mss(struct sock *sk);
 void toytcp_update_mss(struct sock *sk, u16 peer_mss);
 
 /* options.c */
