@@ -4,7 +4,7 @@
 #   build: kernel headers (and, when not on a Debian kernel, the Debian kernel
 #          image the VM boots), compiler, make
 #   vm:    build + qemu, busybox-static, iproute2, linux-source-6.1 (kselftest
-#          harness, checkpatch), sparse, cpio
+#          harness, checkpatch), sparse, cpio, libc6-dev, kmod
 # Does nothing when everything is present, so a plain "make" stays offline.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +16,7 @@ want() { need="$need $*"; }
 
 have_cmd gcc || want gcc
 have_cmd make || want make
+have_cmd readelf || want binutils
 if ! kdir=$("$here/kver.sh" --kdir 2>/dev/null) || [ ! -e "$kdir/Makefile" ]; then
 	running=$(uname -r)
 	case "$running" in
@@ -36,6 +37,9 @@ if [ "$what" = vm ]; then
 	have_cmd cpio || want cpio
 	have_cmd xz || want xz-utils
 	have_cmd perl || want perl
+	# static test binaries need libc.a; the VM's modprobe/depmod are kmod's
+	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || want libc6-dev
+	have_cmd depmod || [ -x /sbin/depmod ] || want kmod
 	ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || want linux-image-amd64
 	# The VM boots the newest image; its headers must be there too.
 	want_hdr=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -n 1)
