@@ -572,11 +572,26 @@ TEST_F(link, delayed_ack)
  */
 TEST_F(link, reading_after_fin_sends_nothing)
 {
-	struct xfer rx = { .len = 32 * 1024 + 1, .seed = 19 };
-	struct xfer tx = { .len = 32 * 1024, .seed = 19, .shut_wr = true };
-	int cport, sport, sent;
+	struct xfer rx = { .len = 48 * 1024 + 1, .seed = 19 };
+	struct xfer tx = { .len = 48 * 1024, .seed = 19, .shut_wr = true };
+	int cport, sport, sent, lfd, port;
 
-	LINK_PAIR();
+	/*
+	 * A receive buffer the data fills for the most part, so that reading
+	 * it opens the window wide: when a window update would be due.
+	 */
+	ASSERT_EQ(0, ns_enter(self->b));
+	lfd = tlisten(B_IP, 0, 1);
+	ASSERT_LE(0, lfd);
+	port = local_port(lfd);
+	ASSERT_EQ(0, ns_enter(self->a));
+	self->cli = tsock();
+	ASSERT_LE(0, self->cli);
+	ASSERT_EQ(0, set_int_opt(self->cli, SOL_SOCKET, SO_RCVBUF, 65536));
+	ASSERT_EQ(0, tconnect_fd(self->cli, B_IP, port));
+	self->srv = taccept(lfd);
+	ASSERT_LE(0, self->srv);
+	close(lfd);
 	cport = local_port(self->cli);
 	sport = local_port(self->srv);
 	ASSERT_EQ(0, shutdown(self->cli, SHUT_WR));
@@ -584,7 +599,7 @@ TEST_F(link, reading_after_fin_sends_nothing)
 	tx.fd = self->srv;
 	xfer_send(&tx);
 	ASSERT_EQ(0, tx.err);
-	/* The FIN arrived, the 32 KiB wait in the receive buffer. */
+	/* The FIN arrived, the data waits in the receive buffer. */
 	ASSERT_TRUE(wait_proc_state(cport, sport, TCP_TIME_WAIT, 2000));
 	ASSERT_TRUE(wait_state(self->srv, TCP_CLOSE, 2000));
 	sent = link_count(self->l, A_TO_B, 0, 0, true);
