@@ -581,6 +581,19 @@ TEST_F(api, msg_dontwait)
 	close(s);
 }
 
+/* SO_RCVBUF/SO_SNDBUF: Linux doubles the value (room for overhead). */
+TEST_F(api, buffer_sizes)
+{
+	int fd = tsock();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, 8192));
+	ASSERT_EQ(0, set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, 8192));
+	EXPECT_EQ(16384, get_int_opt(fd, SOL_SOCKET, SO_RCVBUF));
+	EXPECT_EQ(16384, get_int_opt(fd, SOL_SOCKET, SO_SNDBUF));
+	close(fd);
+}
+
 /* ---------------------------------------------------------------------- */
 /* shutdown */
 
