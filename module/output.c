@@ -462,8 +462,14 @@ void toytcp_push(struct sock *sk)
 			u32 room = toytcp_after(wnd_end, cb->seq) ?
 				   wnd_end - cb->seq : 0;
 
-			/* Send a part only if it is worth a segment. */
-			if (room >= tp->mss || (room && room >= tp->max_window / 2)) {
+			/*
+			 * Send a part if it is worth a segment (RFC 1122
+			 * 4.2.3.4), or, like Linux, whatever fits when nothing
+			 * is in flight: the peer's window then closes and the
+			 * persist timer takes over.
+			 */
+			if (room >= tp->mss || (room && room >= tp->max_window / 2) ||
+			    (room && tp->snd_una == tp->snd_nxt)) {
 				if (toytcp_split(sk, skb, room))
 					break;
 			} else {

@@ -122,7 +122,6 @@ void toytcp_set_state(struct sock *sk, int state)
 		    sock_flag(sk, SOCK_DEAD)) {
 			toytcp_put_port(sk);
 			inet_sk(sk)->inet_num = 0;
-			inet_sk(sk)->inet_sport = 0;
 		}
 	}
 	/* Publish last: lockless readers (poll) see a consistent socket. */
