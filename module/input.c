@@ -35,8 +35,9 @@ u32 toytcp_rcv_window(struct sock *sk)
 
 	if (free <= 0)
 		return 0;
-	full = (u64)rcvbuf * tp->rcv_ratio >> 10;
-	win = (u64)free * tp->rcv_ratio >> 10;
+	/* 15/16 of the estimate: a margin for skbs fatter than the average */
+	full = (u64)rcvbuf * tp->rcv_ratio * 15 >> 14;
+	win = (u64)free * tp->rcv_ratio * 15 >> 14;
 	/* the peer's segment size, as far as we can tell */
 	mss = min_t(u32, min_t(u32, tp->adv_mss, tp->mss), full);
 	/* less than a segment free: offer nothing until the reader frees one */
@@ -168,8 +169,13 @@ static void toytcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 	if (skb->sk != sk) {
 		skb = toytcp_copybreak(skb);
 		cb = TOYTCP_SKB_CB(skb);
-		/* Over the buffer or the protocol's memory: the peer resends. */
-		if (atomic_read(&sk->sk_rmem_alloc) > sk->sk_rcvbuf ||
+		/*
+		 * In-order data inside the window we offered is taken even
+		 * a little over the buffer (the data/truesize ratio behind
+		 * the offer is an estimate), up to twice it; beyond, or past
+		 * the protocol's memory, the peer resends.
+		 */
+		if (atomic_read(&sk->sk_rmem_alloc) > 2 * sk->sk_rcvbuf ||
 		    !sk_rmem_schedule(sk, skb, skb->truesize)) {
 			TOYTCP_INC(sock_net(sk), RCV_QDROP);
 			goto drop;
