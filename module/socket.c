@@ -506,8 +506,9 @@ static void toytcp_cleanup_rbuf(struct sock *sk)
 	u32 cur = toytcp_cur_rcv_wnd(tp);
 	u32 win = toytcp_rcv_window(sk);
 
+	/* after the peer's FIN no data can come: a window update is noise */
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN ||
-	    sk->sk_state == TCP_SYN_SENT)
+	    sk->sk_state == TCP_SYN_SENT || sock_flag(sk, SOCK_DONE))
 		return;
 	if (win > cur && win - cur >= min_t(u32, tp->adv_mss,
 					    READ_ONCE(sk->sk_rcvbuf) / 4) &&
