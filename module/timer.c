@@ -172,6 +172,7 @@ void toytcp_timer_keepalive_reset(struct sock *sk)
 static void toytcp_rtx_work(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
+	unsigned long when;
 	unsigned int limit;
 
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
@@ -236,7 +237,16 @@ static void toytcp_rtx_work(struct sock *sk)
 	tp->retransmits++;
 	if (tp->backoff < 15)
 		tp->backoff++;
-	toytcp_arm_rtx(sk, TOYTCP_TIMER_RTX, toytcp_rto_backed_off(tp));
+	when = toytcp_rto_backed_off(tp);
+	if (tp->opt.user_timeout) {
+		/* wake up at the TCP_USER_TIMEOUT deadline, not after it */
+		unsigned long deadline = tp->rtx_start +
+					 msecs_to_jiffies(tp->opt.user_timeout);
+
+		if (time_after(jiffies + when, deadline))
+			when = max_t(long, deadline - jiffies, 1);
+	}
+	toytcp_arm_rtx(sk, TOYTCP_TIMER_RTX, when);
 }
 
 static void toytcp_delack_work(struct sock *sk)
