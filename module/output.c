@@ -288,12 +288,18 @@ void toytcp_send_fin(struct sock *sk)
 		TOYTCP_SKB_CB(tail)->end_seq++;
 		tp->write_seq++;
 	} else {
-		struct sk_buff *skb = alloc_skb_fclone(TOYTCP_MAX_HEADER,
-						       sk->sk_allocation);
+		gfp_t gfp = sk->sk_allocation;
+		struct sk_buff *skb;
 
+		/* A FIN must not get lost to memory: wait for it if we may. */
+		if (gfpflags_allow_blocking(gfp))
+			gfp |= __GFP_NOFAIL;
+		skb = alloc_skb_fclone(TOYTCP_MAX_HEADER, gfp);
 		if (!skb) {
-			/* Reclaimable memory is gone; send FIN anyway. */
-			skb = alloc_skb(TOYTCP_MAX_HEADER, GFP_ATOMIC | __GFP_NOFAIL);
+			/* cannot even say goodbye: abort, as TCP does */
+			toytcp_send_active_reset(sk, GFP_ATOMIC);
+			toytcp_reset_done(sk, ENOMEM);
+			return;
 		}
 		skb_reserve(skb, TOYTCP_MAX_HEADER);
 		TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
