@@ -375,11 +375,15 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 	if (!toytcp_after(ack, tp->snd_una)) {
-		/* old or duplicate ACK */
+		/*
+		 * Old or duplicate ACK.  RFC 5681 wants the window unchanged;
+		 * a receiver holding out-of-order data offers less with each
+		 * one, so only a window that opened makes it no duplicate.
+		 */
 		bool dup = ack == tp->snd_una && skb->len == 0 &&
 			   !(cb->flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
 			   tp->snd_una != tp->snd_nxt &&
-			   ((u32)cb->window << tp->snd_wscale) == tp->snd_wnd;
+			   ((u32)cb->window << tp->snd_wscale) <= tp->snd_wnd;
 
 		toytcp_update_window(sk, skb);
 		if (dup)

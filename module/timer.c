@@ -230,8 +230,13 @@ static void toytcp_rtx_work(struct sock *sk)
 	tp->ssthresh = max_t(u32, (tp->snd_nxt - tp->snd_una) / 2,
 			     2 * tp->mss);
 	tp->cwnd = tp->mss;
-	tp->in_recovery = 0;
 	tp->dupacks = 0;
+	/*
+	 * Everything in flight may be lost: recover up to snd_nxt, one
+	 * retransmission per partial ACK (RFC 6582), not one RTO per hole.
+	 */
+	tp->in_recovery = 1;
+	tp->recover = tp->snd_nxt;
 
 	toytcp_retransmit_head(sk);
 	tp->retransmits++;
