@@ -46,6 +46,12 @@ u32 toytcp_rcv_window(struct sock *sk)
 	return min_t(u32, win, 1U << 30);
 }
 
+/* The window field of a SYN-ACK, which is never scaled. */
+u16 toytcp_syn_window(struct sock *sk)
+{
+	return min_t(u32, toytcp_rcv_window(sk), 65535U);
+}
+
 /*
  * The connection is over because of a RST or a timeout: report @err to the
  * user and close (RFC 9293 3.10.7.4, "second, check the RST bit").

@@ -7,7 +7,10 @@
  * listener) in SYN-RECEIVED, hashed in the connection table so that the
  * rest of the handshake reaches it directly, and put on the listener's
  * lq_embryos.  The ACK of its SYN-ACK moves it to lq_ready, where accept()
- * takes it.  Both queues are bounded by the listen() backlog.
+ * takes it.  Both queues are bounded by the listen() backlog (embryos by at
+ * least 8).  When lq_embryos is full, a SYN is answered with a SYN cookie
+ * (syncookie.c) and no state; the ACK that returns the cookie creates the
+ * child then, directly on its way to lq_ready.
  *
  * Lifetime of a child: its "life" reference (the one a socket file holds for
  * an ordinary socket) belongs to the listener's queue until accept() takes
@@ -205,33 +208,31 @@ static int toytcp_child_route(struct sock *child)
 	return 0;
 }
 
-/* A SYN for a listener: make a child in SYN-RECEIVED and send SYN-ACK. */
-static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
+/*
+ * Make a child of listener @sk for the connection that @skb (its SYN, or the
+ * ACK that completes a SYN cookie's handshake) belongs to: a clone in
+ * SYN-RECEIVED with the peer's ISN @irs, our ISS @iss and the peer's SYN
+ * options @opt, routed, hashed and on lq_embryos (the caller checked the
+ * room).  Return: the child, bh-locked, with a reference for the caller;
+ * NULL if it could not be made.  Sparse cannot follow a lock taken only on
+ * success: the lock leaves here unannotated and the caller re-announces it
+ * with __acquire().
+ */
+static struct sock *toytcp_new_child(struct sock *sk, struct sk_buff *skb,
+				     u32 irs, u32 iss,
+				     const struct toytcp_options *opt)
 {
 	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	struct toytcp_sock *tp = toytcp_sk(sk);
-	unsigned int max = READ_ONCE(sk->sk_max_ack_backlog);
-	struct toytcp_options opt;
 	struct toytcp_sock *ctp;
 	struct inet_sock *inet;
 	struct sock *child;
-	bool full;
 
-	spin_lock(&tp->lq_lock);
-	full = tp->lq_n_ready > max || tp->lq_n_embryos >= max(max, 8U);
-	spin_unlock(&tp->lq_lock);
-	if (full) {
-		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);
-		return;		/* the peer retransmits its SYN */
-	}
-
-	if (toytcp_parse_options(th, &opt))
-		return;
 	child = sk_clone_lock(sk, GFP_ATOMIC);
 	if (!child)
-		return;
+		return NULL;
 	/* sk_clone_lock() returns the child bh-locked; tell sparse */
 	__acquire(&child->sk_lock.slock);
 	ctp = toytcp_sk(child);
@@ -254,26 +255,26 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	if (toytcp_child_route(child))
 		goto free_child;
 
-	ctp->iss = toytcp_isn(iph->daddr, iph->saddr, th->dest, th->source);
-	ctp->snd_una = ctp->iss;
-	ctp->snd_nxt = ctp->iss;
-	ctp->write_seq = ctp->iss;
-	ctp->irs = cb->seq;
-	ctp->rcv_nxt = cb->seq + 1;
+	ctp->iss = iss;
+	ctp->snd_una = iss;
+	ctp->snd_nxt = iss;
+	ctp->write_seq = iss;
+	ctp->irs = irs;
+	ctp->rcv_nxt = irs + 1;
 	ctp->rcv_wup = ctp->rcv_nxt;
 	ctp->copied_seq = ctp->rcv_nxt;
-	ctp->snd_wnd = cb->window;	/* never scaled on a SYN */
+	ctp->snd_wnd = cb->window;
 	ctp->max_window = ctp->snd_wnd;
 	ctp->snd_wl1 = cb->seq;
-	ctp->snd_wl2 = ctp->iss;
+	ctp->snd_wl2 = iss;
 	ctp->adv_mss = toytcp_adv_mss(child);
-	if (opt.wscale >= 0) {
+	if (opt->wscale >= 0) {
 		ctp->wscale_ok = 1;
-		ctp->snd_wscale = opt.wscale;
+		ctp->snd_wscale = opt->wscale;
 	} else {
 		ctp->rcv_wscale = 0;
 	}
-	toytcp_update_mss(child, opt.mss ? : TOYTCP_DEFAULT_MSS);
+	toytcp_update_mss(child, opt->mss ? : TOYTCP_DEFAULT_MSS);
 	ctp->cwnd = TOYTCP_INIT_CWND * ctp->mss;
 	ctp->rcv_tstamp = jiffies;
 
@@ -289,12 +290,8 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	ctp->lq_on_ready = false;
 	tp->lq_n_embryos++;
 	spin_unlock(&tp->lq_lock);
-
-	if (toytcp_send_syn(child))
-		toytcp_done(child);
-	bh_unlock_sock(child);
-	sock_put(child);	/* sk_clone_lock's second reference */
-	return;
+	__release(&child->sk_lock.slock);	/* still held: see above */
+	return child;
 
 close_child:
 	toytcp_set_state(child, TCP_CLOSE);
@@ -303,6 +300,127 @@ free_child:
 	toytcp_done(child);
 	bh_unlock_sock(child);
 	sock_put(child);
+	return NULL;
+}
+
+/* The cookie's view of the connection @skb belongs to; @peer_isn: its ISN. */
+static void toytcp_cookie_tuple(struct sk_buff *skb, u32 peer_isn,
+				struct toytcp_cookie_tuple *t)
+{
+	t->saddr = ip_hdr(skb)->daddr;
+	t->daddr = ip_hdr(skb)->saddr;
+	t->sport = tcp_hdr(skb)->dest;
+	t->dport = tcp_hdr(skb)->source;
+	t->peer_isn = peer_isn;
+}
+
+/* A SYN for a listener: make a child in SYN-RECEIVED and send SYN-ACK. */
+static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	unsigned int max = READ_ONCE(sk->sk_max_ack_backlog);
+	struct toytcp_cookie_tuple t;
+	struct toytcp_options opt;
+	bool ready_full, embryos_full;
+	struct sock *child;
+
+	if (toytcp_parse_options(th, &opt))
+		return;
+	spin_lock(&tp->lq_lock);
+	ready_full = tp->lq_n_ready > max;
+	embryos_full = tp->lq_n_embryos >= max(max, 8U);
+	spin_unlock(&tp->lq_lock);
+	if (ready_full) {
+		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);
+		return;		/* the peer retransmits its SYN */
+	}
+	if (embryos_full) {
+		/* no room to remember it: answer with a cookie instead */
+		toytcp_cookie_tuple(skb, cb->seq, &t);
+		tp->cookie_stamp = jiffies ? : 1;
+		TOYTCP_INC(sock_net(sk), SYNCOOKIES_SENT);
+		toytcp_send_cookie_synack(sk, skb,
+					  toytcp_cookie_make(&t, opt.mss ? :
+							     TOYTCP_DEFAULT_MSS,
+							     opt.wscale),
+					  opt.wscale);
+		return;
+	}
+
+	child = toytcp_new_child(sk, skb, cb->seq,
+				 toytcp_isn(iph->daddr, iph->saddr, th->dest,
+					    th->source), &opt);
+	if (!child)
+		return;
+	__acquire(&child->sk_lock.slock);
+	if (toytcp_send_syn(child))
+		toytcp_done(child);
+	bh_unlock_sock(child);
+	sock_put(child);	/* sk_clone_lock's second reference */
+}
+
+/* How long after the last cookie sent an ACK may still carry one. */
+#define TOYTCP_COOKIE_WINDOW	(128 * HZ)
+
+/*
+ * An ACK for a listener: does it complete a handshake that a SYN cookie
+ * answered?  If so, make the connection and let it take the segment.
+ * Return: true if @skb was consumed; false: not a valid cookie, the caller
+ * answers with a RST.
+ */
+static bool toytcp_listen_cookie_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	unsigned int max = READ_ONCE(sk->sk_max_ack_backlog);
+	struct toytcp_cookie_tuple t;
+	struct toytcp_options opt;
+	struct sock *child;
+	bool ready_full;
+	int wscale;
+	u16 mss;
+
+	if (!tp->cookie_stamp ||
+	    time_after(jiffies, tp->cookie_stamp + TOYTCP_COOKIE_WINDOW) ||
+	    (cb->flags & (TCPHDR_SYN | TCPHDR_RST)))
+		return false;
+	toytcp_cookie_tuple(skb, cb->seq - 1, &t);
+	if (!toytcp_cookie_check(&t, cb->ack_seq - 1, &mss, &wscale)) {
+		TOYTCP_INC(sock_net(sk), SYNCOOKIES_FAILED);
+		return false;
+	}
+
+	spin_lock(&tp->lq_lock);
+	ready_full = tp->lq_n_ready > max;
+	spin_unlock(&tp->lq_lock);
+	if (ready_full) {
+		/* like a full accept queue in SYN-RECEIVED: the peer retries */
+		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);
+		kfree_skb(skb);
+		return true;
+	}
+
+	opt.mss = mss;
+	opt.wscale = wscale;
+	child = toytcp_new_child(sk, skb, cb->seq - 1, cb->ack_seq - 1, &opt);
+	if (!child) {
+		kfree_skb(skb);
+		return true;
+	}
+	__acquire(&child->sk_lock.slock);
+	/* our SYN-ACK went out as the cookie: its sequence number is used */
+	toytcp_sk(child)->snd_nxt = cb->ack_seq;
+	toytcp_sk(child)->write_seq = cb->ack_seq;
+	toytcp_sk(child)->rcv_wnd = toytcp_syn_window(sk);
+	TOYTCP_INC(sock_net(sk), SYNCOOKIES_RECV);
+	/* SYN-RECEIVED takes the ACK (and any data) and becomes ESTABLISHED */
+	toytcp_do_rcv(child, skb);
+	bh_unlock_sock(child);
+	sock_put(child);
+	return true;
 }
 
 /**
@@ -317,6 +435,8 @@ void toytcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 	if (flags & TCPHDR_RST)
 		goto drop;			/* first: ignore RST */
 	if (flags & TCPHDR_ACK) {
+		if (toytcp_listen_cookie_ack(sk, skb))
+			return;
 		toytcp_send_reset_reply(sock_net(sk), skb); /* second */
 		goto drop;
 	}

@@ -30,6 +30,9 @@ enum {
 	TOYTCP_MIB_RCV_QDROP,	/* segments dropped: receive buffer full */
 	TOYTCP_MIB_BACKLOG_DROP,	/* segments dropped: socket backlog full */
 	TOYTCP_MIB_LISTEN_DROPS,	/* SYNs dropped: listener queue full */
+	TOYTCP_MIB_SYNCOOKIES_SENT,	/* SYN-ACKs sent with a cookie */
+	TOYTCP_MIB_SYNCOOKIES_RECV,	/* valid cookies: connections made */
+	TOYTCP_MIB_SYNCOOKIES_FAILED,	/* ACKs with a wrong or stale cookie */
 	TOYTCP_MIB_TIME_WAITS,	/* connections that entered TIME-WAIT */
 	TOYTCP_MIB_TIMEOUTS,	/* RTO expirations */
 	TOYTCP_MIB_FAST_RETRANS,	/* fast retransmits (3 duplicate ACKs) */

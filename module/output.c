@@ -26,13 +26,18 @@
 /* Options go on SYNs only: MSS (4 bytes) and window scale (3 + NOP). */
 #define TOYTCP_SYN_OPTLEN	8
 
+/* The largest segment a path MTU allows, within what the MSS field says. */
+static u16 toytcp_mtu_mss(unsigned int mtu)
+{
+	return clamp_t(unsigned int, mtu - sizeof(struct iphdr) -
+		       sizeof(struct tcphdr), 88, 65495);
+}
+
 u16 toytcp_route_mss(struct sock *sk)
 {
 	struct dst_entry *dst = __sk_dst_get(sk);
-	unsigned int mtu = dst ? dst_mtu(dst) : 576;
 
-	return clamp_t(unsigned int, mtu - sizeof(struct iphdr) -
-		       sizeof(struct tcphdr), 88, 65495);
+	return toytcp_mtu_mss(dst ? dst_mtu(dst) : 576);
 }
 
 /* The MSS we announce: the route's, or less if the user set TCP_MAXSEG. */
@@ -81,8 +86,13 @@ static unsigned int toytcp_write_syn_options(struct sock *sk, __be32 *ptr)
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
 	*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | tp->adv_mss);
-	*ptr = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
-		     (TCPOLEN_WINDOW << 8) | tp->rcv_wscale);
+	/* A SYN-ACK carries window scale only if the SYN did (RFC 7323 1.3). */
+	if (sk->sk_state == TCP_SYN_SENT || tp->wscale_ok)
+		*ptr = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			     (TCPOLEN_WINDOW << 8) | tp->rcv_wscale);
+	else
+		*ptr = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			     TCPOPT_NOP << 8 | TCPOPT_NOP);
 	return TOYTCP_SYN_OPTLEN;
 }
 
@@ -323,6 +333,65 @@ void toytcp_send_active_reset(struct sock *sk, gfp_t gfp)
 	toytcp_transmit(sk, skb, tp->snd_nxt, TCPHDR_RST | TCPHDR_ACK);
 }
 
+/* The route back to where @in_skb came from, from the address it was sent to. */
+static struct rtable *toytcp_reply_route(struct net *net,
+					 struct sk_buff *in_skb)
+{
+	const struct iphdr *iph = ip_hdr(in_skb);
+	struct flowi4 fl4;
+
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = iph->saddr;
+	fl4.saddr = iph->daddr;
+	fl4.flowi4_proto = toytcp_ipproto;
+	fl4.flowi4_oif = inet_iif(in_skb);
+	fl4.flowi4_mark = in_skb->mark;
+	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
+	return ip_route_output_key(net, &fl4);
+}
+
+/*
+ * Send @skb (TCP header pushed, at the transport header) through the netns'
+ * control socket as the answer to @in_skb, on route @rt.  Fills in the
+ * checksum.  Consumes @skb and the reference on @rt.
+ */
+static void toytcp_ctl_reply(struct net *net, struct sk_buff *in_skb,
+			     struct sk_buff *skb, struct rtable *rt)
+{
+	const struct iphdr *iph = ip_hdr(in_skb);
+	struct sock *ctl = toytcp_ctl_sock(net);
+
+	skb_dst_set(skb, &rt->dst);
+	if (!ctl) {
+		kfree_skb(skb);
+		return;
+	}
+	toytcp_fill_checksum(skb, iph->daddr, iph->saddr);
+
+	TOYTCP_INC(net, OUT_SEGS);
+	bh_lock_sock(ctl);
+	ip_build_and_send_pkt(skb, ctl, iph->daddr, iph->saddr, NULL, 0);
+	bh_unlock_sock(ctl);
+}
+
+/* A header for a reply to @in: ports swapped, @optlen bytes of options. */
+static struct tcphdr *toytcp_reply_header(struct sk_buff *skb,
+					  const struct tcphdr *in,
+					  unsigned int optlen)
+{
+	struct tcphdr *th;
+
+	skb_reserve(skb, TOYTCP_MAX_HEADER);
+	skb_push(skb, sizeof(*th) + optlen);
+	skb_reset_transport_header(skb);
+	th = tcp_hdr(skb);
+	memset(th, 0, sizeof(*th) + optlen);
+	th->source = in->dest;
+	th->dest = in->source;
+	th->doff = (sizeof(*th) + optlen) >> 2;
+	return th;
+}
+
 /**
  * toytcp_send_reset_reply - answer segment @in_skb, which no connection
  *	accepts, with a RST (RFC 9293 3.10.7.1 "If the state is CLOSED")
@@ -334,29 +403,21 @@ void toytcp_send_active_reset(struct sock *sk, gfp_t gfp)
 void toytcp_send_reset_reply(struct net *net, struct sk_buff *in_skb)
 {
 	const struct tcphdr *in = tcp_hdr(in_skb);
-	const struct iphdr *iph = ip_hdr(in_skb);
-	struct sock *ctl = toytcp_ctl_sock(net);
-	struct flowi4 fl4;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 	struct rtable *rt;
-	u32 seglen;
 
-	if (in->rst || !ctl)
+	if (in->rst)
 		return;
-	seglen = TOYTCP_SKB_CB(in_skb)->wire_len;
-
+	rt = toytcp_reply_route(net, in_skb);
+	if (IS_ERR(rt))
+		return;
 	skb = alloc_skb(TOYTCP_MAX_HEADER, GFP_ATOMIC);
-	if (!skb)
+	if (!skb) {
+		ip_rt_put(rt);
 		return;
-	skb_reserve(skb, TOYTCP_MAX_HEADER);
-	skb_push(skb, sizeof(*th));
-	skb_reset_transport_header(skb);
-	th = tcp_hdr(skb);
-	memset(th, 0, sizeof(*th));
-	th->source = in->dest;
-	th->dest = in->source;
-	th->doff = sizeof(*th) >> 2;
+	}
+	th = toytcp_reply_header(skb, in, 0);
 	th->rst = 1;
 	if (in->ack) {
 		/* <SEQ=SEG.ACK><CTL=RST> */
@@ -364,29 +425,62 @@ void toytcp_send_reset_reply(struct net *net, struct sk_buff *in_skb)
 	} else {
 		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
 		th->ack = 1;
-		th->ack_seq = htonl(ntohl(in->seq) + seglen);
+		th->ack_seq = htonl(ntohl(in->seq) +
+				    TOYTCP_SKB_CB(in_skb)->wire_len);
 	}
+	TOYTCP_INC(net, OUT_RSTS);
+	toytcp_ctl_reply(net, in_skb, skb, rt);
+}
 
-	memset(&fl4, 0, sizeof(fl4));
-	fl4.daddr = iph->saddr;
-	fl4.saddr = iph->daddr;
-	fl4.flowi4_proto = toytcp_ipproto;
-	fl4.flowi4_oif = inet_iif(in_skb);
-	fl4.flowi4_mark = in_skb->mark;
-	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt)) {
-		kfree_skb(skb);
+/**
+ * toytcp_send_cookie_synack - answer a SYN to a full listener statelessly
+ * @sk: the listener, locked
+ * @in_skb: the SYN
+ * @cookie: our ISS (syncookie.c)
+ * @peer_wscale: the SYN's window scale option, -1: none (then we send none)
+ *
+ * The SYN-ACK carries what a child would have sent: our MSS, our window and,
+ * if the peer offered one, our window scale.
+ */
+void toytcp_send_cookie_synack(struct sock *sk, struct sk_buff *in_skb,
+			       u32 cookie, int peer_wscale)
+{
+	const struct tcphdr *in = tcp_hdr(in_skb);
+	struct net *net = sock_net(sk);
+	u16 user = toytcp_sk(sk)->opt.user_mss;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct rtable *rt;
+	unsigned int mss;
+	__be32 *opt;
+
+	rt = toytcp_reply_route(net, in_skb);
+	if (IS_ERR(rt))
+		return;
+	skb = alloc_skb(TOYTCP_MAX_HEADER, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
 		return;
 	}
-	skb_dst_set(skb, &rt->dst);
-	toytcp_fill_checksum(skb, iph->daddr, iph->saddr);
-
-	TOYTCP_INC(net, OUT_SEGS);
-	TOYTCP_INC(net, OUT_RSTS);
-	bh_lock_sock(ctl);
-	ip_build_and_send_pkt(skb, ctl, iph->daddr, iph->saddr, NULL, 0);
-	bh_unlock_sock(ctl);
+	/* the MSS a child would announce: the route's, or TCP_MAXSEG's */
+	mss = toytcp_mtu_mss(dst_mtu(&rt->dst));
+	if (user && user < mss)
+		mss = user;
+	th = toytcp_reply_header(skb, in, TOYTCP_SYN_OPTLEN);
+	th->syn = 1;
+	th->ack = 1;
+	th->seq = htonl(cookie);
+	th->ack_seq = htonl(TOYTCP_SKB_CB(in_skb)->seq + 1);
+	th->window = htons(toytcp_syn_window(sk));
+	opt = (__be32 *)(th + 1);
+	*opt++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | mss);
+	if (peer_wscale >= 0)
+		*opt = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			     (TCPOLEN_WINDOW << 8) | toytcp_choose_wscale(sk));
+	else
+		*opt = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			     TCPOPT_NOP << 8 | TCPOPT_NOP);
+	toytcp_ctl_reply(net, in_skb, skb, rt);
 }
 
 /* sk_write_space: wake writers once the send buffer has room again. */

@@ -48,7 +48,7 @@ static void toytcp_leave_memory_pressure(struct sock *sk)
 }
 
 /* Our window shift: enough for the largest receive buffer allowed. */
-static u8 toytcp_choose_wscale(const struct sock *sk)
+u8 toytcp_choose_wscale(const struct sock *sk)
 {
 	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
 			  toytcp_sysctl_rmem[2]) / 2;

@@ -13,6 +13,7 @@
  *   listen.c	listeners: embryonic children, accept queue, accept()
  *   options.c	TCP option parsing
  *   isn.c	initial sequence numbers (RFC 6528)
+ *   syncookie.c	SYN cookies: a full listener answers without state
  *   proc.c	/proc/net/toytcp
  *
  * States use the kernel's TCP numbering (TCP_ESTABLISHED ... TCP_CLOSING from
@@ -180,6 +181,12 @@ struct toytcp_sock {
 	unsigned int		lq_n_embryos;
 	unsigned int		lq_n_ready;
 	bool			lq_closed;
+	/*
+	 * jiffies when this listener last answered with a SYN cookie; an ACK
+	 * is checked as a cookie only for a while after.  Listener's socket
+	 * lock.
+	 */
+	unsigned long		cookie_stamp;
 
 	/* A child before accept(): its listener (a reference) and queue link. */
 	struct sock		*listener;
@@ -261,11 +268,13 @@ bool toytcp_is_orphan(const struct sock *sk);
 void toytcp_init_private(struct sock *sk);
 void toytcp_net_purge(struct net *net);
 void toytcp_reset_conn(struct sock *sk);
+u8 toytcp_choose_wscale(const struct sock *sk);
 
 /* input.c */
 int toytcp_v4_rcv(struct sk_buff *skb);
 int toytcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 u32 toytcp_rcv_window(struct sock *sk);
+u16 toytcp_syn_window(struct sock *sk);
 
 /* output.c */
 int toytcp_send_syn(struct sock *sk);
@@ -273,6 +282,8 @@ void toytcp_send_ack(struct sock *sk);
 void toytcp_send_fin(struct sock *sk);
 void toytcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void toytcp_send_reset_reply(struct net *net, struct sk_buff *skb);
+void toytcp_send_cookie_synack(struct sock *sk, struct sk_buff *in_skb,
+			       u32 cookie, int peer_wscale);
 void toytcp_push(struct sock *sk);
 int toytcp_retransmit_head(struct sock *sk);
 void toytcp_send_probe(struct sock *sk);
@@ -294,6 +305,20 @@ int toytcp_parse_options(const struct tcphdr *th, struct toytcp_options *opt);
 
 /* isn.c */
 u32 toytcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+
+/* syncookie.c: a connection as a cookie sees it (s: ours, d: the peer's) */
+struct toytcp_cookie_tuple {
+	__be32	saddr;
+	__be32	daddr;
+	__be16	sport;
+	__be16	dport;
+	u32	peer_isn;
+};
+
+u32 toytcp_cookie_make(const struct toytcp_cookie_tuple *t, u16 peer_mss,
+		       int peer_wscale);
+bool toytcp_cookie_check(const struct toytcp_cookie_tuple *t, u32 cookie,
+			 u16 *mss, int *wscale);
 
 /* listen.c */
 int toytcp_listen_start(struct sock *sk, int backlog);

@@ -19,7 +19,7 @@ export TOYTCP_PROTO=6
 rcfile=$(mktemp) || exit 1
 trap 'rm -f "$rcfile"' EXIT
 
-progs="conn_states conn_api conn_rst conn_timers conn_netns conn_timewait stream_data"
+progs="conn_states conn_api conn_rst conn_timers conn_netns conn_timewait stream_data syn_flood"
 
 ktap_print_header
 ktap_set_plan "$(echo $progs | wc -w)"
