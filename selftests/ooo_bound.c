@@ -474,7 +474,7 @@ FIXTURE_TEARDOWN(ooo)
  * The cheapest way to eat memory: 1-byte segments, each its own skb, at
  * every offset of the window behind a 1-byte hole.
  */
-TEST_F(ooo, one_byte_segments)
+TEST_F_TIMEOUT(ooo, one_byte_segments, 120)
 {
 	struct counters c0 = counters_now(), c1;
 	uint32_t off;
@@ -513,7 +513,7 @@ TEST_F(ooo, one_byte_segments)
  * order, in the window behind a hole of 700 bytes, some straddling its
  * right edge, many of them more than once.
  */
-TEST_F(ooo, holes_overlaps_duplicates)
+TEST_F_TIMEOUT(ooo, holes_overlaps_duplicates, 120)
 {
 	struct { uint32_t off; int len; } segs[512];
 	struct counters c0 = counters_now(), c1;
@@ -579,7 +579,7 @@ TEST_F(ooo, holes_overlaps_duplicates)
  * are not kept, however far ahead: delivering the stream in order up to
  * that edge leaves nothing more to read, and a acknowledges exactly it.
  */
-TEST_F(ooo, beyond_window_dropped)
+TEST_F_TIMEOUT(ooo, beyond_window_dropped, 120)
 {
 	const uint32_t far[] = {
 		0,		/* exactly at the right edge */
