@@ -125,12 +125,20 @@ static int module_refs(void)
 	return refs;
 }
 
-/* module_refs(), once it has held still for 300 ms (sockets freed by RCU). */
+/*
+ * The baseline: module_refs() once other tests' sockets are gone (a
+ * namespace of the test before dies asynchronously, its sockets a grace
+ * period later): 0 within 5 s, or else whatever holds still for 300 ms.
+ */
 static int module_refs_settled(void)
 {
 	int last = module_refs(), same = 0, r, i;
 
-	for (i = 0; i < 100 && same < 6; i++) {
+	for (i = 0; i < 100 && last > 0; i++) {
+		sleep_ms(50);
+		last = module_refs();
+	}
+	for (i = 0; i < 100 && last > 0 && same < 6; i++) {
 		sleep_ms(50);
 		r = module_refs();
 		same = r == last ? same + 1 : 0;
@@ -462,14 +470,15 @@ TEST_F_TIMEOUT(many, open_exchange_close_purge, 900)
 	while ((refs = module_refs()) > refs0 && now_ns() - t0 < 30000000000ull)
 		sleep_ms(20);
 	t1 = now_ns();
-	EXPECT_EQ(refs0, refs)
+	/* (at most: sockets other tests left may have gone meanwhile) */
+	EXPECT_GE(refs0, refs)
 		TH_LOG("%d module references left 30 s after the namespaces went",
 		       refs - refs0);
 	TH_LOG("namespaces released: %d TIME-WAIT sockets purged, module references back to %d in %.2f s",
 	       n, refs, (t1 - t0) / 1e9);
-	if (refs0 != 0) {
-		TH_LOG("toytcp held %d references before the test: not unloading it",
-		       refs0);
+	if (refs != 0) {
+		TH_LOG("toytcp holds %d references of other tests: not unloading it",
+		       refs);
 		return;
 	}
 	/* Nothing holds it: it unloads (it autoloads again on socket()). */
