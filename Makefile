@@ -3,7 +3,8 @@
 # Top-level build for toytcp.
 #
 #   make          module/toytcp.ko and tools/toytcp
-#   make check    selftests in QEMU (KTAP, last line "N passed, N failed")
+#   make check    selftests in QEMU on Debian's kernel and on a debug kernel
+#                 (KTAP, last line "N passed, N failed, N skipped")
 #   make demo     boot a VM, load toytcp, run a server and a client
 #   make lint     checkpatch --strict and sparse on module/
 #
@@ -12,7 +13,10 @@
 # newest Debian kernel installed under /boot, which is the one the QEMU VM boots.
 
 TOP := $(CURDIR)
-BUILD := $(TOP)/build
+# Another build directory (BUILD=... in the environment or on the command
+# line) gives a check run of its own: the VM lock is per build directory.
+BUILD ?= $(TOP)/build
+override BUILD := $(abspath $(BUILD))
 export BUILD
 
 # KVER/KDIR are worked out at recipe time by scripts/kver.sh, after
@@ -22,7 +26,17 @@ KVER ?=
 export KVER
 KDIR = $$($(TOP)/scripts/kver.sh --kdir)
 
+# The debug kernel flavour of the VM (scripts/debug-kernel.sh, built once
+# per machine outside the tree) and toytcp.ko and the helper modules built
+# against it, in $(BUILD)/debug.  kbuild writes objects next to the
+# sources, so the module's sources are copied there (only those that
+# changed, so that the copy's timestamps tell kbuild what to rebuild).
+DEBUG_OUT := $(BUILD)/debug
+DEBUG_KDIR = $$($(TOP)/scripts/debug-kernel.sh --kdir)
+MODULE_SRCS := $(wildcard module/Kbuild module/*.[ch] module/uapi/*.h)
+
 .PHONY: all module tools selftests deps-build check demo bench lint clean install
+.PHONY: debug-kernel debug-modules
 
 all: module tools
 
@@ -38,10 +52,32 @@ tools:
 selftests: all
 	$(MAKE) -C selftests
 
+# FLAVOURS=stock (or debug) runs on one kernel only; check.sh builds the
+# debug kernel and modules itself (make debug-modules), so that a failure
+# there is a failed test result and the stock kernel's tests still run.
 check:
-	@$(TOP)/scripts/install-deps.sh vm
+	@$(TOP)/scripts/install-deps.sh vm $(if $(filter debug,$(or $(FLAVOURS),debug)),debug)
 	$(MAKE) selftests
 	$(TOP)/selftests/vm/check.sh
+
+debug-kernel:
+	@$(TOP)/scripts/install-deps.sh debug
+	@$(TOP)/scripts/debug-kernel.sh build >/dev/null
+
+# Objects built against another debug kernel (a new linux-source or
+# config fragment) are thrown away: kbuild would not notice the change.
+debug-modules: debug-kernel
+	@set -e; kdir=$(DEBUG_KDIR); \
+	if [ "$$(cat $(DEBUG_OUT)/kdir 2>/dev/null)" != "$$kdir" ]; then \
+		rm -rf $(DEBUG_OUT)/module $(DEBUG_OUT)/selftests; \
+		mkdir -p $(DEBUG_OUT); echo "$$kdir" >$(DEBUG_OUT)/kdir; \
+	fi; \
+	for f in $(MODULE_SRCS); do \
+		mkdir -p $(DEBUG_OUT)/$$(dirname $$f); \
+		cmp -s $$f $(DEBUG_OUT)/$$f || cp $$f $(DEBUG_OUT)/$$f; \
+	done
+	$(MAKE) -C $(DEBUG_KDIR) M=$(DEBUG_OUT)/module W=1 modules
+	$(MAKE) -C selftests kmods KDIR=$(DEBUG_KDIR) KMOD_OUT=$(DEBUG_OUT)/selftests
 
 demo:
 	@$(TOP)/scripts/install-deps.sh vm

@@ -1,18 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Install, from Debian's packages, what a make target needs and is missing.
+#
+#   install-deps.sh [SET...]      default: build
+#
 #   build: kernel headers (and, when not on a Debian kernel, the Debian kernel
 #          image the VM boots), compiler, make
 #   vm:    build + qemu, busybox-static, iproute2, linux-source-6.1 (kselftest
 #          harness, checkpatch), sparse, cpio, libc6-dev, kmod
+#   debug: build + what building the debug kernel from linux-source-6.1
+#          takes (scripts/debug-kernel.sh): flex, bison, bc, libelf-dev
+#          (objtool), libssl-dev (the certificate tools)
 # Does nothing when everything is present, so a plain "make" stays offline.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-what=${1:-build}
+sets=${*:-build}
+has_set() { case " $sets " in *" $1 "*) return 0 ;; esac; return 1; }
 
 need=""
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
-want() { need="$need $*"; }
+# Each package once, though two sets may want it.
+want() {
+	for p in "$@"; do
+		case "$need " in *" $p "*) ;; *) need="$need $p" ;; esac
+	done
+}
 
 have_cmd gcc || want gcc
 have_cmd make || want make
@@ -27,7 +39,7 @@ if ! kdir=$("$here/kver.sh" --kdir 2>/dev/null) || [ ! -e "$kdir/Makefile" ]; th
 		want linux-image-amd64 linux-headers-amd64 ;;
 	esac
 fi
-if [ "$what" = vm ]; then
+if has_set vm; then
 	have_cmd qemu-system-x86_64 || want qemu-system-x86
 	[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx ash &&
 		ldd /bin/busybox 2>&1 | grep -q 'not a dynamic' || want busybox-static
@@ -46,6 +58,17 @@ if [ "$what" = vm ]; then
 	if [ -n "$want_hdr" ] && [ ! -e "/lib/modules/$want_hdr/build/Makefile" ]; then
 		want "linux-headers-$want_hdr"
 	fi
+fi
+
+if has_set debug; then
+	[ -e /usr/src/linux-source-6.1.tar.xz ] || want linux-source-6.1
+	have_cmd flex || want flex
+	have_cmd bison || want bison
+	have_cmd bc || want bc
+	have_cmd perl || want perl
+	have_cmd xz || want xz-utils
+	[ -e /usr/include/libelf.h ] || want libelf-dev
+	[ -e /usr/include/openssl/opensslv.h ] || want libssl-dev
 fi
 
 [ -z "$need" ] && exit 0

@@ -6,14 +6,23 @@
 # demo-guest.sh; its output appears here as it runs.  Logs: build/vm/demo/.
 #
 #   demo.sh            (after "make": needs module/toytcp.ko, tools/toytcp)
+#
+# TOYTCP_VM_FLAVOUR=debug runs it on the debug kernel instead (built first
+# if needed: "make debug-modules"); logs in build/vm/debug/demo/.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$top/build}
-KVER=${KVER:-$("$top/scripts/kver.sh")}
-export BUILD KVER
-out=$BUILD/vm/demo
+export BUILD
+if [ "${TOYTCP_VM_FLAVOUR:-stock}" = debug ]; then
+	make -C "$top" --no-print-directory BUILD="$BUILD" debug-modules
+fi
+# KVER, flavour_vm
+# shellcheck source=selftests/vm/flavour.sh
+. "$here/flavour.sh" || exit 1
+export KVER
+out=$flavour_vm/demo
 
 # Called on the last line: bash has then read the whole file first.
 main() {

@@ -16,12 +16,20 @@
 #                             test of the "main" group.  vm/toytcp_unload.sh
 #                             always runs last.
 #   toytcp_vm.timeout=N       use N seconds for every test instead of its own
+#   toytcp_vm.timeout_scale=N multiply every test's own timeout by N (the
+#                             debug kernel runs 5-6 times slower)
+#   toytcp_vm.kmemleak=off    no kmemleak scans (a boot that is meant to
+#                             panic: the harness self-check)
 #   toytcp_vm.nonce=X         echoed in the end marker, so that the host can
 #                             tell it from anything a test prints
 #
 # The last line on ttyS1 is "# toytcp-vm: END <nonce> PASS|FAIL".  If it is
 # missing the guest crashed or hung.  Then "reboot -f"; QEMU runs with
-# -no-reboot and exits.
+# -no-reboot and exits (the debug kernel has no ACPI to power off with).
+#
+# On a kernel with kmemleak (the debug flavour) the leaks found before the
+# first test are forgotten, and after the last one kmemleak scans and its
+# report goes to the console, where the host's splat scan finds it.
 
 # "local" is not POSIX but dash, bash and busybox sh all have it.
 # shellcheck disable=SC3043
@@ -55,7 +63,10 @@ setup_fs() {
 	mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
 	mount -t debugfs -o nosuid,nodev,noexec debugfs /sys/kernel/debug
 	mount -t tracefs -o nosuid,nodev,noexec tracefs /sys/kernel/tracing
-	mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
+	# The debug kernel has no cgroups.
+	if grep -qw cgroup2 /proc/filesystems; then
+		mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
+	fi
 	ln -sf /proc/self/fd /dev/fd
 	ln -sf /proc/self/fd/0 /dev/stdin
 	ln -sf /proc/self/fd/1 /dev/stdout
@@ -75,6 +86,8 @@ load_modules() {
 
 	# One modprobe for all: each kmod start costs under emulation.
 	mods=$(cat /etc/vm-modules)
+	# None on a kernel with everything built in (the debug flavour).
+	[ -n "$mods" ] || return 0
 	# shellcheck disable=SC2086 # one word per module
 	/sbin/modprobe -a $mods || log "warning: some of" $mods "did not load"
 }
@@ -82,13 +95,16 @@ load_modules() {
 parse_cmdline() {
 	local arg
 
-	run=test tests="" timeout_override="" nonce=none
+	run=test tests="" timeout_override="" timeout_scale=1 nonce=none
+	kmemleak=on
 	# shellcheck disable=SC2013 # words, not lines
 	for arg in $(cat /proc/cmdline); do
 		case "$arg" in
 		toytcp_vm.run=*) run=${arg#*=} ;;
 		toytcp_vm.tests=*) tests=$(echo "${arg#*=}" | tr , ' ') ;;
 		toytcp_vm.timeout=*) timeout_override=${arg#*=} ;;
+		toytcp_vm.timeout_scale=*) timeout_scale=${arg#*=} ;;
+		toytcp_vm.kmemleak=*) kmemleak=${arg#*=} ;;
 		toytcp_vm.nonce=*) nonce=${arg#*=} ;;
 		esac
 	done
@@ -160,7 +176,11 @@ run_test() {
 		failed=$((failed + 1))
 		return
 	fi
-	[ -n "$timeout_override" ] && limit=$timeout_override
+	if [ -n "$timeout_override" ]; then
+		limit=$timeout_override
+	else
+		limit=$((limit * timeout_scale))
+	fi
 
 	kmsg "test $name starting"
 	ktap "    # Subtest: $name"
@@ -245,6 +265,50 @@ run_tests() {
 	}
 }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# kmemleak reports an object only once it is older than 5 s and unchanged
+# since the previous scan, so it takes two scans some seconds apart.
+# "clear" then forgets what they found: leaks from boot are not the tests'.
+kmemleak_forget_boot() {
+	[ -w "$KMEMLEAK" ] && [ "$kmemleak" != off ] || return 0
+	local start end
+
+	start=$(uptime_cs)
+	if ! { echo scan >"$KMEMLEAK" && echo scan >"$KMEMLEAK" &&
+	       echo clear >"$KMEMLEAK"; }; then
+		log "warning: kmemleak did not scan"
+	fi
+	end=$(uptime_cs)
+	log "kmemleak: boot's objects scanned and forgotten in $(((end - start) / 100)) s"
+}
+
+# After the last test (and toytcp's unload): two scans more than 5 s apart,
+# so that even an object the last test leaked is old enough and stable.
+# The report goes to the console (ttyS0), as is: the host fails the run on
+# "unreferenced object".  Returns non-zero on a report.
+kmemleak_report() {
+	local start end n
+
+	[ -w "$KMEMLEAK" ] && [ "$kmemleak" != off ] || return 0
+	start=$(uptime_cs)
+	# A scan that fails means kmemleak turned itself off (its log line
+	# fails the run too): no scan, no verdict.
+	if ! { echo scan >"$KMEMLEAK" && sleep 6 && echo scan >"$KMEMLEAK" &&
+	       cat "$KMEMLEAK" >/tmp/kmemleak; }; then
+		ktap "# toytcp-vm: kmemleak could not scan"
+		return 1
+	fi
+	end=$(uptime_cs)
+	n=$(grep -c '^unreferenced object' /tmp/kmemleak)
+	ktap "# toytcp-vm: kmemleak: $n unreferenced objects after the tests (scans took $(((end - start) / 100)) s)"
+	[ "$n" -eq 0 ] && return 0
+	log "kmemleak report:"
+	cat /tmp/kmemleak
+	ktap "# toytcp-vm: kmemleak's report is on the console"
+	return 1
+}
+
 run_demo() {
 	/selftests/vm/demo-guest.sh </dev/null >&3 2>&1
 }
@@ -268,6 +332,8 @@ finish() {
 
 setup_fs
 parse_cmdline
+# Tests with time bounds of their own may stretch them by it (README.md).
+export TOYTCP_VM_TIMEOUT_SCALE="$timeout_scale"
 # The results channel.  Raw, so that lines end in \n and not \r\n.
 if [ -c /dev/ttyS1 ]; then
 	stty -F /dev/ttyS1 raw -echo 2>/dev/null
@@ -286,5 +352,11 @@ echo 5 >/proc/sys/kernel/printk
 
 case "$run" in
 demo) if run_demo; then finish PASS; else finish FAIL; fi ;;
-*) if run_tests; then finish PASS; else finish FAIL; fi ;;
+*)
+	kmemleak_forget_boot
+	rc=0
+	run_tests || rc=1
+	kmemleak_report || rc=1
+	if [ "$rc" = 0 ]; then finish PASS; else finish FAIL; fi
+	;;
 esac

@@ -1,18 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# ktap-report.awk - turn one VM boot's results channel into the KTAP that
-# check.sh prints, line by line as it arrives, and count the test cases.
+# ktap-report.awk - turn one VM boot's results channel into the KTAP
+# results that check.sh prints, line by line as they arrive, and count the
+# test cases.  check.sh prints the document's version and plan lines, and
+# the results of other boots before and after these.
 #
 # Input: the guest's KTAP (init.sh): a top-level test per test program, each
 # program's own KTAP indented by four spaces as its subtest.  Variables:
 #   offset   results check.sh printed before this boot (numbering continues)
-#   pre      those results' lines, "\n"-separated, printed after our plan
-#   pre_pass, pre_fail, pre_skip   their counts
-#   header   a diagnostic line for the top of the document
+#   prefix   put before every top-level test's name ("debug/": the flavour)
+#   expect   the tests the guest should run, space-separated, for when it
+#            dies before it lists them itself (may be empty)
 #   endfile  file holding the guest's end marker line (empty: none)
 #   splats   file with the kernel log lines that fail a run
 #   elapsed  file with run-vm.sh's timing ("timedout ..." if killed)
-#   summary  file to write "PASSED FAILED SKIPPED" to
+#   summary  file to write "PASSED FAILED SKIPPED RESULTS" to (RESULTS: the
+#            number of top-level results printed)
+#   faillist, skiplist  files to write the names of the failed and the
+#            skipped test cases to, one a line
 #
 # Counting: leaf test cases.  A result with subtests counts its subtests
 # only, plus one failure if it failed while none of them did (a program
@@ -35,23 +40,6 @@ function depth_of(s,    n) {
 	if (n < 0)
 		return 0
 	return int(n / 4)
-}
-
-# Print our header and plan once the number of tests is known.
-function start(ntests,    i, n, lines) {
-	if (started)
-		return
-	started = 1
-	out("KTAP version 1")
-	if (header != "")
-		out("# " header)
-	out("1.." (offset + ntests + 2))
-	if (pre != "") {
-		n = split(pre, lines, "\n")
-		for (i = 1; i <= n; i++)
-			if (lines[i] != "")
-				out(lines[i])
-	}
 }
 
 # Record a result at depth d: "pass", "fail" or "skip".
@@ -123,14 +111,11 @@ function parse_result(s,    rest, directive, p) {
 }
 
 BEGIN {
-	started = 0
 	ntop = 0
 	maxdepth = 0
-	npassed = pre_pass + 0
+	npassed = 0
 	nfailed = 0
 	nskipped = 0
-	pre_fail += 0
-	pre_skip += 0
 	current = ""
 }
 
@@ -142,25 +127,23 @@ BEGIN {
 	sub(/^ +/, "", body)
 }
 
-# The guest's own header and plan: ours replace them.
+# The guest's own header and plan: check.sh's replace them.
 d == 0 && (body ~ /^(K?TAP version [0-9]+)$/ || body ~ /^1\.\.[0-9]+/) { next }
 
 d == 0 && body ~ /^# toytcp-vm: kernel .*, tests: / {
 	s = body
 	sub(/.*, tests: /, "", s)
 	nexpected = split(s, expected, " ")
-	start(nexpected)
 	out(body)
 	next
 }
 
-{ start(0) }
-
 d == 1 && body ~ /^# Subtest: / {
-	current = body
-	sub(/^# Subtest: /, "", current)
-	started_test[current] = 1
-	out(line)
+	name = body
+	sub(/^# Subtest: /, "", name)
+	started_test[name] = 1
+	current = prefix name
+	out("    # Subtest: " current)
 	next
 }
 
@@ -199,16 +182,13 @@ d >= 1 && body ~ /^(not )?ok [0-9]+/ {
 
 d == 0 && body ~ /^(not )?ok [0-9]+/ {
 	parse_result(body)
-	name = r_name
-	sub(/^[0-9]+ */, "", name)
 	done[r_name] = 1
 	ntop++
-	result(0, r_status, r_name (r_reason != "" ? " (" r_reason ")" : ""), r_reason)
+	result(0, r_status, prefix r_name (r_reason != "" ? " (" r_reason ")" : ""), r_reason)
+	# Our number and the prefix; the rest (name, directive) as it came.
 	s = body
-	sub(/^(not )?ok[ \t]+[0-9]+/, (r_status == "fail" ? "not ok " : "ok ") (offset + ntop), s)
-	if (s !~ /^(not )?ok /)
-		s = (body ~ /^not/ ? "not ok " : "ok ") (offset + ntop) " " r_name
-	out(s)
+	sub(/^(not )?ok[ \t]+[0-9]+[ \t]*/, "", s)
+	out((body ~ /^not/ ? "not ok " : "ok ") (offset + ntop) " " prefix s)
 	current = ""
 	next
 }
@@ -223,7 +203,8 @@ d == 0 && body ~ /^(not )?ok [0-9]+/ {
 }
 
 END {
-	start(0)
+	if (nexpected == 0 && expect != "")
+		nexpected = split(expect, expected, " ")
 	# Tests the guest never finished or never started.
 	for (i = 1; i <= nexpected; i++) {
 		name = expected[i]
@@ -231,12 +212,12 @@ END {
 			continue
 		ntop++
 		if (name in started_test) {
-			out("# " name ": no result: the VM died during this test")
-			result(0, "fail", name " (no result: the VM died during it)", "")
-			out("not ok " (offset + ntop) " " name)
+			out("# " prefix name ": no result: the VM died during this test")
+			result(0, "fail", prefix name " (no result: the VM died during it)", "")
+			out("not ok " (offset + ntop) " " prefix name)
 		} else {
-			result(0, "skip", name, "not run: the VM died before it")
-			out("ok " (offset + ntop) " " name " # SKIP not run: the VM died before it")
+			result(0, "skip", prefix name, "not run: the VM died before it")
+			out("ok " (offset + ntop) " " prefix name " # SKIP not run: the VM died before it")
 		}
 	}
 
@@ -246,7 +227,7 @@ END {
 	}
 	ntop++
 	if (endline != "") {
-		out("ok " (offset + ntop) " vm_run_complete")
+		out("ok " (offset + ntop) " " prefix "vm_run_complete")
 		npassed++
 	} else {
 		how = ""
@@ -256,9 +237,9 @@ END {
 			out("# no end marker: QEMU was killed, " how)
 		else
 			out("# no end marker: the guest kernel panicked, rebooted or QEMU failed; see the console log")
-		out("not ok " (offset + ntop) " vm_run_complete")
+		out("not ok " (offset + ntop) " " prefix "vm_run_complete")
 		nfailed++
-		failures[nfailed] = "vm_run_complete"
+		failures[nfailed] = prefix "vm_run_complete"
 	}
 
 	ntop++
@@ -274,18 +255,26 @@ END {
 	if (nsplat > 30)
 		out("# kernel: ... " (nsplat - 30) " more lines")
 	if (nsplat == 0) {
-		out("ok " (offset + ntop) " guest_kernel_clean")
+		out("ok " (offset + ntop) " " prefix "guest_kernel_clean")
 		npassed++
 	} else {
-		out("not ok " (offset + ntop) " guest_kernel_clean")
+		out("not ok " (offset + ntop) " " prefix "guest_kernel_clean")
 		nfailed++
-		failures[nfailed] = "guest_kernel_clean"
+		failures[nfailed] = prefix "guest_kernel_clean"
 	}
 
-	for (i = 1; i <= nfailed; i++)
-		out("# failed: " failures[i])
-	for (i = 1; i <= nskipped; i++)
-		out("# skipped: " skips[i])
+	if (faillist != "") {
+		printf "" > faillist
+		for (i = 1; i <= nfailed; i++)
+			print failures[i] > faillist
+		close(faillist)
+	}
+	if (skiplist != "") {
+		printf "" > skiplist
+		for (i = 1; i <= nskipped; i++)
+			print skips[i] > skiplist
+		close(skiplist)
+	}
 	if (summary != "")
-		print (npassed) " " (nfailed + pre_fail) " " (nskipped + pre_skip) > summary
+		print npassed " " nfailed " " nskipped " " ntop > summary
 }

@@ -5,7 +5,12 @@
 # packages (busybox-static, iproute2, kmod, linux-image) and from build/.
 # Nothing is downloaded.  Rebuilt on every run: it takes about a second.
 #
-#   mkinitramfs.sh [OUTPUT]     default: $BUILD/vm/initramfs.cpio.gz
+#   mkinitramfs.sh [OUTPUT]     default: $BUILD/vm/initramfs.cpio.gz, or
+#                               $BUILD/vm/debug/initramfs.cpio.gz
+#
+# TOYTCP_VM_FLAVOUR=debug builds it for the debug kernel (flavour.sh): no
+# module but toytcp's and the helpers, built against that kernel; the
+# network drivers are built in.
 #
 # Guest layout; tests may rely on these paths (see README.md):
 #   /init                      selftests/vm/init.sh
@@ -18,17 +23,21 @@
 #   /selftests/MANIFEST        "group name timeout" for every test, in order
 #   /usr/sbin/{ip,tc}, /usr/bin/ss   iproute2 (call them by full path)
 #   /sbin/modprobe ...         kmod; /lib/modules/$KVER holds the network
-#                              modules below, with their dependencies
+#                              modules below, with their dependencies (the
+#                              debug kernel: modules.builtin only)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$top/build}
-KVER=${KVER:-$("$top/scripts/kver.sh")}
-out=${1:-$BUILD/vm/initramfs.cpio.gz}
-root=$BUILD/vm/initramfs
-# The module and tool to test; override to test another build.
-TOYTCP_MODULE=${TOYTCP_MODULE:-$top/module/toytcp.ko}
+# KVER, flavour_vm, flavour_ko, flavour_kmods, flavour_kdir
+# shellcheck source=selftests/vm/flavour.sh
+. "$here/flavour.sh" || exit 1
+out=${1:-$flavour_vm/initramfs.cpio.gz}
+root=$flavour_vm/initramfs
+# The module and tool to test; TOYTCP_MODULE (flavour.sh) and
+# TOYTCP_TOOL_BIN override them to test another build.
+TOYTCP_MODULE=$flavour_ko
 TOYTCP_TOOL_BIN=${TOYTCP_TOOL_BIN:-$top/tools/toytcp}
 
 # Kernel modules the guest preloads, in this order (each with its
@@ -97,8 +106,12 @@ add_tests() {
 	done
 }
 
-[ -e "/boot/vmlinuz-$KVER" ] || die "no /boot/vmlinuz-$KVER (apt-get install linux-image-amd64)"
-[ -d "/lib/modules/$KVER/kernel" ] || die "no /lib/modules/$KVER"
+if [ "$flavour" = stock ]; then
+	[ -e "/boot/vmlinuz-$KVER" ] || die "no /boot/vmlinuz-$KVER (apt-get install linux-image-amd64)"
+	[ -d "/lib/modules/$KVER/kernel" ] || die "no /lib/modules/$KVER"
+else
+	[ -r "$flavour_kdir/modules.builtin" ] || die "no $flavour_kdir/modules.builtin"
+fi
 [ -x /bin/busybox ] || die "no /bin/busybox (apt-get install busybox-static)"
 ldd /bin/busybox >/dev/null 2>&1 && die "/bin/busybox is not static (apt-get install busybox-static)"
 
@@ -154,10 +167,13 @@ printf 'tcp\t6\tTCP\nudp\t17\tUDP\n' >"$root/etc/protocols"
 
 # Kernel modules: each with its dependencies, in load order, as modprobe
 # would load them.  Compressed modules (later Debian kernels) are unpacked
-# here so the guest needs no decompressor.
+# here so the guest needs no decompressor.  The debug kernel has them all
+# built in: /etc/vm-modules stays empty, and modules.builtin lets modprobe
+# (tc, ip, a test) succeed for them as it would for a loadable module.
 mods=/lib/modules/$KVER
 mkdir -p "$root$mods/extra"
 : >"$root/etc/vm-modules"
+[ "$flavour" = stock ] || guest_modules=""
 for m in $guest_modules; do
 	modprobe -S "$KVER" --show-depends "$m" | while read -r kind path _; do
 		[ "$kind" = insmod ] || continue
@@ -174,7 +190,11 @@ for m in $guest_modules; do
 	echo "$m" >>"$root/etc/vm-modules"
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ -e "$mods/$f" ] && cp "$mods/$f" "$root$mods/"
+	if [ "$flavour" = stock ]; then
+		[ -e "$mods/$f" ] && cp "$mods/$f" "$root$mods/"
+	else
+		[ -e "$flavour_kdir/$f" ] && cp "$flavour_kdir/$f" "$root$mods/"
+	fi
 done
 depmod -b "$root" "$KVER"
 
@@ -196,8 +216,9 @@ fi
 add_tests main "$BUILD/selftests" "" "$top/selftests"
 add_tests vm "$BUILD/selftests/vm" vm/ "$here/tests"
 cp "$top"/selftests/lib/*.sh "$root/selftests/lib/" 2>/dev/null || true
-cp "$BUILD"/selftests/modules/*.ko "$root/selftests/modules/" 2>/dev/null || true
-cp "$BUILD"/selftests/vm/*.ko "$root/selftests/vm/" 2>/dev/null || true
+# Helper modules: those built for this flavour's kernel.
+cp "$flavour_kmods"/modules/*.ko "$root/selftests/modules/" 2>/dev/null || true
+cp "$flavour_kmods"/vm/*.ko "$root/selftests/vm/" 2>/dev/null || true
 install -m 0755 "$here/demo-guest.sh" "$root/selftests/vm/demo-guest.sh"
 install -m 0755 "$here/init.sh" "$root/init"
 
@@ -207,4 +228,4 @@ mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
-echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB, $(grep -c . "$root/selftests/MANIFEST") tests)" >&2
+echo "mkinitramfs: $out ($flavour kernel $KVER, $(du -k "$out" | cut -f1) KiB, $(grep -c . "$root/selftests/MANIFEST") tests)" >&2

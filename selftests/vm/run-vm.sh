@@ -6,17 +6,21 @@
 #   run-vm.sh [-o DIR] [-t TEST,TEST...] [-m test|demo] [-T SECONDS]
 #             [-i INITRAMFS] [-a KERNEL_ARGS] [-q]
 #
-#   -o DIR      logs go here (default $BUILD/vm/run); emptied first
+#   -o DIR      logs go here (default $BUILD/vm/run, or $BUILD/vm/debug/run);
+#               emptied first
 #   -t LIST     tests to run, comma separated, by manifest name
 #               (default: every test of the "main" group)
 #   -m MODE     "test" (default) or "demo" (runs demo-guest.sh)
 #   -T SECONDS  kill QEMU after that long (default: $TOYTCP_VM_TIMEOUT, or
 #               the sum of the selected tests' timeouts plus 180 s for boot
-#               and shutdown)
-#   -i FILE     initramfs (default $BUILD/vm/initramfs.cpio.gz, from
-#               mkinitramfs.sh)
+#               and shutdown, times the flavour's timeout scale)
+#   -i FILE     initramfs (default initramfs.cpio.gz in $BUILD/vm, or
+#               $BUILD/vm/debug, from mkinitramfs.sh)
 #   -a ARGS     more kernel command line
 #   -q          do not copy the guest's output to stdout
+#
+# TOYTCP_VM_FLAVOUR=debug boots the debug kernel instead of Debian's
+# (flavour.sh), with the tests' timeouts scaled by toytcp_vm.timeout_scale.
 #
 # The guest's results channel (ttyS1: KTAP, or the demo's output) is copied
 # to stdout as it arrives.  In DIR afterwards:
@@ -36,13 +40,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$top/build}
-KVER=${KVER:-$("$top/scripts/kver.sh")}
+# KVER, flavour_vm, flavour_kernel, flavour_timeout_scale
+# shellcheck source=selftests/vm/flavour.sh
+. "$here/flavour.sh" || exit 2
 
-out=$BUILD/vm/run
+out=$flavour_vm/run
 tests=""
 mode="test"
 limit=${TOYTCP_VM_TIMEOUT:-}
-initrd=$BUILD/vm/initramfs.cpio.gz
+initrd=$flavour_vm/initramfs.cpio.gz
 extra_args=""
 quiet=0
 
@@ -91,7 +97,14 @@ splat_pattern+='|general protection fault|Unable to handle|Call Trace'
 splat_pattern+='|lockdep|possible circular locking|possible recursive locking'
 splat_pattern+='|INFO: task .* blocked|INFO: rcu.* detected stall'
 splat_pattern+='|list_(add|del) corruption|refcount_t:|[Ll]eak'
+# The debug kernel's checkers: debugobjects (timers, work, rcu heads) and
+# kmemleak's report, which init.sh prints after the tests.
+splat_pattern+='|ODEBUG|unreferenced object'
 splat_allow='^(# )?(\[ *[0-9.]+\] )?toytcp-|data leaks? possible|leaks? possible via'
+# Boot messages of the debug kernel: kmemleak's (not "... detector
+# disabled": that fails) and RCU's.
+splat_allow+='|kmemleak: Kernel memory leak detector initialized'
+splat_allow+='|RCU lockdep checking is enabled'
 
 # scan_kernel_log CONSOLE_LOG: print each matching line once.  The live
 # console and the dmesg dump at the end repeat the same lines, timestamps
@@ -101,20 +114,21 @@ scan_kernel_log() {
 		awk '!seen[$0]++' || true
 }
 
-# The overall timeout: every selected test's own timeout, plus boot.
+# The overall timeout: every selected test's own timeout, plus boot, times
+# the flavour's scale (the debug kernel boots and runs slower).
 default_limit() {
-	local manifest=$BUILD/vm/initramfs/selftests/MANIFEST
+	local manifest=${initrd%.cpio.gz}/selftests/MANIFEST
 
 	if [ "$mode" != test ] || [ ! -r "$manifest" ]; then
-		echo 600
+		echo $((600 * flavour_timeout_scale))
 		return
 	fi
-	awk -v want="$tests" '
+	awk -v want="$tests" -v scale="$flavour_timeout_scale" '
 		BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) sel[w[i]] = 1 }
 		n == 0 && $1 == "main" { sum += $3; next }
 		($2 in sel) || (($2 ~ /\.sh$/) && (substr($2, 1, length($2) - 3) in sel)) { sum += $3 }
 		$2 == "vm/toytcp_unload.sh" { sum += $3 }
-		END { print sum + 180 }' "$manifest"
+		END { print (sum + 180) * scale }' "$manifest"
 }
 
 # Everything runs from main, called on the last line: bash has then read
@@ -136,14 +150,19 @@ main() {
 		esac
 	done
 
-	bzimage=/boot/vmlinuz-$KVER
-	[ -r "$bzimage" ] || { echo "run-vm: cannot read $bzimage" >&2; exit 2; }
-
-	if [ -n "${TOYTCP_VM_KERNEL:-}" ]; then
-		kernel=$TOYTCP_VM_KERNEL
-	elif ! kernel=$(pvh_kernel); then
-		kernel=$bzimage
+	if [ -n "$flavour_kernel" ]; then
+		# The debug kernel's bzImage (flavour.sh says why not PVH).
+		kernel=$flavour_kernel
+	else
+		bzimage=/boot/vmlinuz-$KVER
+		[ -r "$bzimage" ] || { echo "run-vm: cannot read $bzimage" >&2; exit 2; }
+		if [ -n "${TOYTCP_VM_KERNEL:-}" ]; then
+			kernel=$TOYTCP_VM_KERNEL
+		elif ! kernel=$(pvh_kernel); then
+			kernel=$bzimage
+		fi
 	fi
+	[ -r "$kernel" ] || { echo "run-vm: cannot read $kernel" >&2; exit 2; }
 	[ -r "$initrd" ] || { echo "run-vm: no $initrd (run mkinitramfs.sh)" >&2; exit 2; }
 
 	# KVM when it can be used, else software emulation.  "-cpu max" is
@@ -164,6 +183,8 @@ main() {
 	# Room for the whole run's kernel log in the dmesg dumped at the end.
 	cmdline+=" log_buf_len=8M"
 	cmdline+=" toytcp_vm.run=$mode toytcp_vm.nonce=$nonce"
+	[ "$flavour_timeout_scale" = 1 ] ||
+		cmdline+=" toytcp_vm.timeout_scale=$flavour_timeout_scale"
 	[ -n "$tests" ] && cmdline+=" toytcp_vm.tests=$tests"
 	[ -n "$extra_args" ] && cmdline+=" $extra_args"
 	[ -n "$limit" ] || limit=$(default_limit)
@@ -178,7 +199,7 @@ main() {
 	# guest reboots (-no-reboot), which is how the guest powers off, and
 	# on a panic (panic=-1 reboots at once).
 	qemu=(qemu-system-x86_64
-		"${accel[@]}" -cpu max -m 1G -smp 2
+		"${accel[@]}" -cpu max -m 1G -smp "$flavour_smp"
 		-nodefaults -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 		-serial "file:$out/console.log" -serial stdio -monitor none)
