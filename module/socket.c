@@ -695,6 +695,26 @@ static bool toytcp_is_tcp_level(int level)
 	return level == SOL_TCP || level == toytcp_ipproto;
 }
 
+/*
+ * TCP_CONGESTION: toytcp has one algorithm, Reno with NewReno recovery,
+ * which carries Linux's name for it.  Setting it is accepted; any other name
+ * is ENOENT, as for a congestion control module Linux does not have.
+ */
+static const char toytcp_cc_name[] = "reno";
+
+static int toytcp_set_congestion(sockptr_t optval, unsigned int optlen)
+{
+	char name[TCP_CA_NAME_MAX];
+	size_t n = min_t(size_t, optlen, sizeof(name) - 1);
+
+	if (!optlen)
+		return -EINVAL;
+	if (copy_from_sockptr(name, optval, n))
+		return -EFAULT;
+	name[n] = '\0';
+	return strcmp(name, toytcp_cc_name) ? -ENOENT : 0;
+}
+
 static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 			     sockptr_t optval, unsigned int optlen)
 {
@@ -705,6 +725,8 @@ static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 	if (!toytcp_is_tcp_level(level))
 		return -ENOPROTOOPT;
+	if (optname == TCP_CONGESTION)
+		return toytcp_set_congestion(optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -780,10 +802,12 @@ static int toytcp_setsockopt(struct sock *sk, int level, int optname,
 static void toytcp_fill_info(struct sock *sk, struct tcp_info *info)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct dst_entry *dst;
 
 	memset(info, 0, sizeof(*info));
 	info->tcpi_state = inet_sk_state_load(sk);
 	lock_sock(sk);
+	dst = __sk_dst_get(sk);
 	if (tp->wscale_ok) {
 		info->tcpi_options |= TCPI_OPT_WSCALE;
 		info->tcpi_snd_wscale = tp->snd_wscale;
@@ -805,6 +829,14 @@ static void toytcp_fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_rcv_space = tp->rcv_wnd;
 	info->tcpi_total_retrans = tp->total_retrans;
 	info->tcpi_snd_wnd = tp->snd_wnd;
+	info->tcpi_pmtu = dst ? dst_mtu(dst) : 0;
+	info->tcpi_last_ack_recv = info->tcpi_last_data_recv;
+	if (sk->sk_state != TCP_LISTEN && sk->sk_state != TCP_CLOSE &&
+	    sk->sk_state != TCP_SYN_SENT) {
+		/* the SYNs' sequence numbers are not bytes */
+		info->tcpi_bytes_acked = tp->snd_una - tp->iss - 1;
+		info->tcpi_bytes_received = tp->rcv_nxt - tp->irs - 1;
+	}
 	release_sock(sk);
 }
 
@@ -824,6 +856,18 @@ static int toytcp_getsockopt(struct sock *sk, int level, int optname,
 		return -EINVAL;
 
 	switch (optname) {
+	case TCP_CONGESTION:
+		len = min_t(unsigned int, len, TCP_CA_NAME_MAX);
+		if (put_user(len, optlen) ||
+		    copy_to_user(optval, toytcp_cc_name,
+				 min_t(unsigned int, len,
+				       sizeof(toytcp_cc_name))))
+			return -EFAULT;
+		if (len > sizeof(toytcp_cc_name) &&
+		    clear_user(optval + sizeof(toytcp_cc_name),
+			       len - sizeof(toytcp_cc_name)))
+			return -EFAULT;
+		return 0;
 	case TCP_INFO: {
 		struct tcp_info info;
 
