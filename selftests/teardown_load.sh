@@ -265,10 +265,10 @@ mid_transfer_kill_and_delete() {
 	done
 	wait_until 30 listening_on "$a" 7300 || { fail "nothing listens on 7300 in a"; return 1; }
 
-	# a: three senders of 100 GiB (never done here), the other end of the zeros, four
-	# clients the listener on 7100 never accepts (their stdin ends: they
-	# half-close), and a sender to the echo server, which never reads
-	# what comes back.
+	# a: three senders of 100 GiB (never done here), the other end of the
+	# zeros, four clients the listener on 7100 never accepts (their stdin
+	# ends: they half-close), and a sender to the echo server, which
+	# never reads what comes back.
 	for p in 7001 7002 7003; do
 		spawn "$a" /dev/null /dev/null "$tmp/send$p.err" "$TOOL" -q send -n 100G "$B_IP" "$p"
 		senders="$senders $last"
@@ -317,8 +317,8 @@ mid_transfer_kill_and_delete() {
 	ktap_print_msg "module references: $refs"
 	[ "${refs:-0}" -ge 25 ] || { fail "module references $refs with 25 sockets"; return 1; }
 
-	# Now: SIGKILL everything, delete both namespaces.
-	# (ip netns pids: the echo server's children too)
+	# Now: SIGKILL everything (ip netns pids: the echo server's children
+	# too), delete both namespaces.
 	start=$(now)
 	for ns in "$a" "$b"; do
 		for p in $pids $("$IP" netns pids "$ns"); do
