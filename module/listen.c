@@ -356,7 +356,7 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 	if (!child)
 		return;
 	__acquire(&child->sk_lock.slock);
-	if (toytcp_send_syn(child))
+	if (toytcp_send_syn(child, GFP_ATOMIC))	/* softirq */
 		toytcp_done(child);
 	bh_unlock_sock(child);
 	sock_put(child);	/* sk_clone_lock's second reference */

@@ -229,15 +229,18 @@ void toytcp_purge_write_queue(struct sock *sk)
 /**
  * toytcp_send_syn - queue and send the SYN (active open) or SYN-ACK (child)
  * @sk: socket in SYN-SENT or SYN-RECEIVED with iss, route and MSS set
+ * @gfp: allocation flags: the socket's own from connect(), GFP_ATOMIC for a
+ *	child made in softirq (its sk_allocation, cloned from the listener,
+ *	may sleep)
  *
  * Return: 0 or -ENOBUFS.
  */
-int toytcp_send_syn(struct sock *sk)
+int toytcp_send_syn(struct sock *sk, gfp_t gfp)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	struct sk_buff *skb;
 
-	skb = toytcp_alloc_ctl(sk, sk->sk_allocation);
+	skb = toytcp_alloc_ctl(sk, gfp);
 	if (!skb)
 		return -ENOBUFS;
 	TOYTCP_SKB_CB(skb)->seq = tp->iss;

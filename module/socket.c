@@ -385,7 +385,7 @@ static int toytcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 	tp->adv_mss = toytcp_adv_mss(sk);
 	toytcp_update_mss(sk, TOYTCP_DEFAULT_MSS);
 	tp->cwnd = TOYTCP_INIT_CWND * tp->mss;
-	err = toytcp_send_syn(sk);
+	err = toytcp_send_syn(sk, sk->sk_allocation);
 	if (err)
 		goto failure;
 	return 0;

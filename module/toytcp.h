@@ -277,7 +277,7 @@ u32 toytcp_rcv_window(struct sock *sk);
 u16 toytcp_syn_window(struct sock *sk);
 
 /* output.c */
-int toytcp_send_syn(struct sock *sk);
+int toytcp_send_syn(struct sock *sk, gfp_t gfp);
 void toytcp_send_ack(struct sock *sk);
 void toytcp_send_fin(struct sock *sk);
 void toytcp_send_active_reset(struct sock *sk, gfp_t gfp);
