@@ -52,6 +52,12 @@ if has_set vm; then
 	# static test binaries need libc.a; the VM's modprobe/depmod are kmod's
 	[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || want libc6-dev
 	have_cmd depmod || [ -x /sbin/depmod ] || want kmod
+	# Real programs the selftests run over toytcp (preload_apps.sh,
+	# tshark_decode.sh)
+	have_cmd iperf3 || want iperf3
+	[ -x /usr/sbin/mini_httpd ] || want mini-httpd
+	have_cmd wget || want wget
+	have_cmd tshark || want tshark
 	ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || want linux-image-amd64
 	# The VM boots the newest image; its headers must be there too.
 	want_hdr=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -n 1)

@@ -16,6 +16,9 @@
 #   /init                      selftests/vm/init.sh
 #   /toytcp/toytcp.ko          module/toytcp.ko, not installed at boot time
 #   /usr/bin/toytcp            tools/toytcp
+#   /usr/bin/toytcp-run        tools/toytcp-run, with /usr/lib/toytcp/libtoytcp-preload.so
+#   /usr/bin/{iperf3,wget,tshark,dumpcap}, /usr/sbin/mini_httpd   Debian's,
+#                              for preload_apps.sh and tshark_decode.sh
 #   /selftests/<name>          build/selftests/* (test programs and scripts)
 #   /selftests/lib/*.sh        selftests/lib/ (shell helpers)
 #   /selftests/modules/*.ko    build/selftests/modules/*.ko (helper modules)
@@ -210,6 +213,24 @@ if [ -e "$TOYTCP_TOOL_BIN" ]; then
 else
 	echo "mkinitramfs: warning: no $TOYTCP_TOOL_BIN" >&2
 fi
+
+# toytcp-run and its library, for unmodified programs.
+if [ -e "$top/tools/libtoytcp-preload.so" ]; then
+	install -D -m 0755 "$top/tools/toytcp-run" "$root/usr/bin/toytcp-run"
+	copy_elf "$top/tools/libtoytcp-preload.so" /usr/lib/toytcp/libtoytcp-preload.so
+else
+	echo "mkinitramfs: warning: no tools/libtoytcp-preload.so" >&2
+fi
+# Debian programs the selftests run over toytcp (preload_apps.sh,
+# tshark_decode.sh), with their libraries; a test that misses one says so.
+for prog in /usr/bin/iperf3 /usr/sbin/mini_httpd /usr/bin/wget \
+	    /usr/bin/tshark /usr/bin/dumpcap; do
+	if [ -x "$prog" ]; then
+		copy_elf "$prog"
+	else
+		echo "mkinitramfs: warning: no $prog (scripts/install-deps.sh vm)" >&2
+	fi
+done
 
 # Tests, helpers and the manifest init reads.
 : >"$root/selftests/MANIFEST"
