@@ -15,4 +15,19 @@
 #define timer_container_of(var, t, field)	from_timer(var, t, field)
 #endif
 
+/*
+ * 6.5 added register_net_sysctl_sz() (the table's size, for tables without
+ * the empty end entry); register_net_sysctl() became a macro that takes
+ * ARRAY_SIZE() of its argument, which a kmemdup()ed copy cannot give.
+ * @n counts the entries before the end entry.
+ */
+#include <net/net_namespace.h>
+#ifdef register_net_sysctl
+#define toytcp_register_net_sysctl(net, path, table, n)	\
+	register_net_sysctl_sz(net, path, table, n)
+#else
+#define toytcp_register_net_sysctl(net, path, table, n)	\
+	register_net_sysctl(net, path, table)
+#endif
+
 #endif /* _TOYTCP_COMPAT_H */

@@ -19,6 +19,7 @@
 
 #include "mib.h"
 #include "toytcp.h"
+#include "trace.h"
 
 /*
  * The window we can offer: the free receive buffer times the share of an
@@ -58,8 +59,10 @@ u16 toytcp_syn_window(struct sock *sk)
  */
 void toytcp_reset_done(struct sock *sk, int err)
 {
-	if (err != ETIMEDOUT)
+	if (err != ETIMEDOUT) {
 		TOYTCP_INC(sock_net(sk), IN_RSTS);
+		trace_toytcp_reset(sk, sk->sk_state, err);
+	}
 	WRITE_ONCE(sk->sk_err, err);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
@@ -759,6 +762,7 @@ int toytcp_v4_rcv(struct sk_buff *skb)
 	cb->window = ntohs(th->window);
 	/* Data on a SYN is not taken (no Fast Open): the peer resends it. */
 	__skb_pull(skb, th->doff * 4);
+	trace_toytcp_segment(false, iph->saddr, iph->daddr, th, skb->len);
 	cb->wire_len = skb->len + th->syn + th->fin;
 	if (th->syn)
 		skb_trim(skb, 0);

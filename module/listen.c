@@ -285,11 +285,11 @@ static struct sock *toytcp_new_child(struct sock *sk, struct sk_buff *skb,
 
 	sock_hold(sk);
 	ctp->listener = sk;
-	spin_lock(&tp->lq_lock);
+	spin_lock_bh(&tp->lq_lock);
 	list_add_tail(&ctp->lq_node, &tp->lq_embryos);
 	ctp->lq_on_ready = false;
 	tp->lq_n_embryos++;
-	spin_unlock(&tp->lq_lock);
+	spin_unlock_bh(&tp->lq_lock);
 	__release(&child->sk_lock.slock);	/* still held: see above */
 	return child;
 
@@ -329,13 +329,17 @@ static void toytcp_listen_syn(struct sock *sk, struct sk_buff *skb)
 
 	if (toytcp_parse_options(th, &opt))
 		return;
-	spin_lock(&tp->lq_lock);
+	spin_lock_bh(&tp->lq_lock);
 	ready_full = tp->lq_n_ready > max;
 	embryos_full = tp->lq_n_embryos >= max(max, 8U);
-	spin_unlock(&tp->lq_lock);
+	spin_unlock_bh(&tp->lq_lock);
 	if (ready_full) {
 		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);
 		return;		/* the peer retransmits its SYN */
+	}
+	if (embryos_full && !READ_ONCE(toytcp_sk_cfg(sk)->syncookies)) {
+		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);
+		return;		/* net.toytcp.syncookies=0: like a full queue */
 	}
 	if (embryos_full) {
 		/* no room to remember it: answer with a cookie instead */
@@ -393,9 +397,9 @@ static bool toytcp_listen_cookie_ack(struct sock *sk, struct sk_buff *skb)
 		return false;
 	}
 
-	spin_lock(&tp->lq_lock);
+	spin_lock_bh(&tp->lq_lock);
 	ready_full = tp->lq_n_ready > max;
-	spin_unlock(&tp->lq_lock);
+	spin_unlock_bh(&tp->lq_lock);
 	if (ready_full) {
 		/* like a full accept queue in SYN-RECEIVED: the peer retries */
 		TOYTCP_INC(sock_net(sk), LISTEN_DROPS);

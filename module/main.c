@@ -35,6 +35,8 @@ MODULE_PARM_DESC(ipproto, "IP protocol number to use: 253 (default) or 254");
 struct toytcp_net {
 	struct sock *ctl_sk;
 	struct toytcp_mib __percpu *mib;
+	struct toytcp_sysctl cfg;	/* net.toytcp.*, READ_ONCE */
+	struct ctl_table_header *sysctl_hdr;
 };
 
 static unsigned int toytcp_net_id __read_mostly;
@@ -44,6 +46,13 @@ struct sock *toytcp_ctl_sock(struct net *net)
 	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
 
 	return tn->ctl_sk;
+}
+
+const struct toytcp_sysctl *toytcp_cfg(const struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	return &tn->cfg;
 }
 
 struct toytcp_mib __percpu *toytcp_net_mib(const struct net *net)
@@ -69,8 +78,16 @@ static int __net_init toytcp_net_init(struct net *net)
 	err = toytcp_proc_init_net(net);
 	if (err)
 		goto err_ctl;
+	toytcp_sysctl_defaults(&tn->cfg);
+	tn->sysctl_hdr = toytcp_sysctl_register(net, &tn->cfg);
+	if (!tn->sysctl_hdr) {
+		err = -ENOMEM;
+		goto err_proc;
+	}
 	return 0;
 
+err_proc:
+	toytcp_proc_exit_net(net);
 err_ctl:
 	inet_ctl_sock_destroy(tn->ctl_sk);
 err_mib:
@@ -83,6 +100,7 @@ static void __net_exit toytcp_net_exit(struct net *net)
 	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
 
 	toytcp_net_purge(net);
+	toytcp_sysctl_unregister(tn->sysctl_hdr);
 	toytcp_proc_exit_net(net);
 	inet_ctl_sock_destroy(tn->ctl_sk);
 	free_percpu(tn->mib);

@@ -22,6 +22,7 @@
 
 #include "mib.h"
 #include "toytcp.h"
+#include "trace.h"
 
 /* Options go on SYNs only: MSS (4 bytes) and window scale (3 + NOP). */
 #define TOYTCP_SYN_OPTLEN	8
@@ -141,6 +142,8 @@ static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
 	if (syn)
 		toytcp_write_syn_options(sk, (__be32 *)(th + 1));
 	toytcp_fill_checksum(skb, inet->inet_saddr, inet->inet_daddr);
+	trace_toytcp_segment(true, inet->inet_saddr, inet->inet_daddr, th,
+			     skb->len - th->doff * 4);
 
 	memset(skb->cb, 0, sizeof(skb->cb));	/* IPCB for the IP layer */
 	skb->protocol = htons(ETH_P_IP);
@@ -370,11 +373,19 @@ static void toytcp_ctl_reply(struct net *net, struct sk_buff *in_skb,
 		return;
 	}
 	toytcp_fill_checksum(skb, iph->daddr, iph->saddr);
+	trace_toytcp_segment(true, iph->daddr, iph->saddr, tcp_hdr(skb),
+			     skb->len - tcp_hdr(skb)->doff * 4);
 
 	TOYTCP_INC(net, OUT_SEGS);
+	/*
+	 * Softirq, or a listener's backlog drained by release_sock() in
+	 * process context: bottom halves off either way.
+	 */
+	local_bh_disable();
 	bh_lock_sock(ctl);
 	ip_build_and_send_pkt(skb, ctl, iph->daddr, iph->saddr, NULL, 0);
 	bh_unlock_sock(ctl);
+	local_bh_enable();
 }
 
 /* A header for a reply to @in: ports swapped, @optlen bytes of options. */
@@ -626,5 +637,7 @@ int toytcp_retransmit_head(struct sock *sk)
 	tp->rtt_start = 0;
 	tp->total_retrans++;
 	TOYTCP_INC(sock_net(sk), RETRANS_SEGS);
+	trace_toytcp_retransmit(sk, TOYTCP_SKB_CB(skb)->seq,
+				TOYTCP_SKB_CB(skb)->end_seq, tp->retransmits);
 	return toytcp_send_queued(sk, skb);
 }

@@ -51,7 +51,7 @@ static void toytcp_leave_memory_pressure(struct sock *sk)
 u8 toytcp_choose_wscale(const struct sock *sk)
 {
 	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
-			  toytcp_sysctl_rmem[2]) / 2;
+			  READ_ONCE(toytcp_sk_cfg(sk)->rmem[2])) / 2;
 	u8 ws = 0;
 
 	while (ws < TOYTCP_MAX_WSCALE && (65535U << ws) < space)
@@ -98,8 +98,8 @@ void toytcp_init_private(struct sock *sk)
 
 static int toytcp_init_sock(struct sock *sk)
 {
-	sk->sk_sndbuf = toytcp_sysctl_wmem[1];
-	sk->sk_rcvbuf = toytcp_sysctl_rmem[1];
+	sk->sk_sndbuf = READ_ONCE(toytcp_sk_cfg(sk)->wmem[1]);
+	sk->sk_rcvbuf = READ_ONCE(toytcp_sk_cfg(sk)->rmem[1]);
 	sk->sk_write_space = toytcp_write_space;
 	toytcp_init_private(sk);
 	sk_sockets_allocated_inc(sk);
@@ -887,16 +887,18 @@ static int toytcp_getsockopt(struct sock *sk, int level, int optname,
 		val = tp->opt.user_mss ? : tp->mss;
 		break;
 	case TCP_KEEPIDLE:
-		val = (tp->opt.keepalive_time ? : TOYTCP_KEEPALIVE_TIME) / HZ;
+		val = tp->opt.keepalive_time ? tp->opt.keepalive_time / HZ :
+		      READ_ONCE(toytcp_sk_cfg(sk)->keepalive_time_secs);
 		break;
 	case TCP_KEEPINTVL:
-		val = (tp->opt.keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL) / HZ;
+		val = tp->opt.keepalive_intvl ? tp->opt.keepalive_intvl / HZ :
+		      READ_ONCE(toytcp_sk_cfg(sk)->keepalive_intvl_secs);
 		break;
 	case TCP_KEEPCNT:
-		val = tp->opt.keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES;
+		val = tp->opt.keepalive_probes ? : READ_ONCE(toytcp_sk_cfg(sk)->keepalive_probes);
 		break;
 	case TCP_SYNCNT:
-		val = tp->opt.syn_retries ? : TOYTCP_SYN_RETRIES;
+		val = tp->opt.syn_retries ? : READ_ONCE(toytcp_sk_cfg(sk)->syn_retries);
 		break;
 	case TCP_USER_TIMEOUT:
 		val = tp->opt.user_timeout;

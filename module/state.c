@@ -12,6 +12,7 @@
 
 #include "mib.h"
 #include "toytcp.h"
+#include "trace.h"
 
 static const char * const toytcp_state_names[] = {
 	[TCP_ESTABLISHED]	= "ESTABLISHED",
@@ -114,6 +115,7 @@ void toytcp_set_state(struct sock *sk, int state)
 
 	pr_debug("%p %s -> %s\n", sk, toytcp_state_name(old),
 		 toytcp_state_name(state));
+	trace_toytcp_state(sk, old, state);
 
 	toytcp_count_state(sk, old, state);
 	if (state == TCP_CLOSE) {

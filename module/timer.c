@@ -29,9 +29,10 @@
 
 static u32 toytcp_rto_backed_off(const struct toytcp_sock *tp)
 {
+	const struct toytcp_sysctl *cfg = toytcp_sk_cfg((struct sock *)tp);
 	u64 rto = (u64)tp->rto << tp->backoff;
 
-	return min_t(u64, rto, TOYTCP_RTO_MAX);
+	return min_t(u64, rto, msecs_to_jiffies(READ_ONCE(cfg->rto_max_ms)));
 }
 
 /* RFC 6298 section 2: fold one RTT measurement into SRTT and RTTVAR. */
@@ -55,7 +56,9 @@ void toytcp_rtt_sample(struct sock *sk, long rtt_jiffies)
 	}
 	/* RTO = SRTT + max(G, 4 * RTTVAR), with Linux's 200 ms floor */
 	rto = usecs_to_jiffies((tp->srtt_us >> 3) + tp->rttvar_us);
-	tp->rto = clamp_t(u32, rto, TOYTCP_RTO_MIN, TOYTCP_RTO_MAX);
+	tp->rto = clamp_t(u32, rto, msecs_to_jiffies(READ_ONCE(toytcp_sk_cfg(sk)->rto_min_ms)),
+			  max(msecs_to_jiffies(READ_ONCE(toytcp_sk_cfg(sk)->rto_min_ms)),
+			      msecs_to_jiffies(READ_ONCE(toytcp_sk_cfg(sk)->rto_max_ms))));
 }
 
 static void toytcp_arm_rtx(struct sock *sk, u8 kind, unsigned long when)
@@ -112,7 +115,9 @@ void toytcp_timer_ack_owed(struct sock *sk)
 	if (tp->srtt_us)
 		delay = clamp_t(unsigned long,
 				usecs_to_jiffies(tp->srtt_us >> 3),
-				TOYTCP_DELACK_MIN, TOYTCP_DELACK_MAX);
+				TOYTCP_DELACK_MIN,
+				max_t(unsigned long, TOYTCP_DELACK_MIN,
+				      msecs_to_jiffies(READ_ONCE(toytcp_sk_cfg(sk)->delack_ms))));
 	if (!timer_pending(&tp->delack_timer))
 		sk_reset_timer(sk, &tp->delack_timer, jiffies + delay);
 }
@@ -132,24 +137,28 @@ void toytcp_timer_time_wait(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
-	sk_reset_timer(sk, &tp->keepalive_timer, jiffies + TOYTCP_TIMEWAIT_LEN);
+	sk_reset_timer(sk, &tp->keepalive_timer,
+		       jiffies + toytcp_secs(READ_ONCE(toytcp_sk_cfg(sk)->time_wait_secs)));
 }
 
 void toytcp_timer_fin_wait2(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
-	sk_reset_timer(sk, &tp->keepalive_timer, jiffies + TOYTCP_FIN_TIMEOUT);
+	sk_reset_timer(sk, &tp->keepalive_timer,
+		       jiffies + toytcp_secs(READ_ONCE(toytcp_sk_cfg(sk)->fin_timeout_secs)));
 }
 
 static u32 toytcp_keepalive_time(const struct toytcp_sock *tp)
 {
-	return tp->opt.keepalive_time ? : TOYTCP_KEEPALIVE_TIME;
+	return tp->opt.keepalive_time ? :
+	       toytcp_secs(READ_ONCE(toytcp_sk_cfg((struct sock *)tp)->keepalive_time_secs));
 }
 
 static u32 toytcp_keepalive_intvl(const struct toytcp_sock *tp)
 {
-	return tp->opt.keepalive_intvl ? : TOYTCP_KEEPALIVE_INTVL;
+	return tp->opt.keepalive_intvl ? :
+	       toytcp_secs(READ_ONCE(toytcp_sk_cfg((struct sock *)tp)->keepalive_intvl_secs));
 }
 
 /* (Re)start the keepalive clock after activity or a setting change. */
@@ -205,11 +214,11 @@ static void toytcp_rtx_work(struct sock *sk)
 		return;
 
 	if (sk->sk_state == TCP_SYN_SENT)
-		limit = tp->opt.syn_retries ? : TOYTCP_SYN_RETRIES;
+		limit = tp->opt.syn_retries ? : READ_ONCE(toytcp_sk_cfg(sk)->syn_retries);
 	else if (sk->sk_state == TCP_SYN_RECV)
-		limit = TOYTCP_SYNACK_RETRIES;
+		limit = READ_ONCE(toytcp_sk_cfg(sk)->synack_retries);
 	else
-		limit = TOYTCP_RETRIES2;
+		limit = READ_ONCE(toytcp_sk_cfg(sk)->retries2);
 	/* nobody waits for an orphan: give up sooner, as TCP does */
 	if (sock_flag(sk, SOCK_DEAD) && !tp->listener)
 		limit = min_t(unsigned int, limit, TOYTCP_ORPHAN_RETRIES);
@@ -301,7 +310,8 @@ static void toytcp_keepalive_work(struct sock *sk)
 		sk_reset_timer(sk, &tp->keepalive_timer, jiffies + left);
 		return;
 	}
-	if (tp->probes_out >= (tp->opt.keepalive_probes ? : TOYTCP_KEEPALIVE_PROBES)) {
+	if (tp->probes_out >= (tp->opt.keepalive_probes ? :
+			       READ_ONCE(toytcp_sk_cfg(sk)->keepalive_probes))) {
 		toytcp_reset_done(sk, ETIMEDOUT);
 		return;
 	}

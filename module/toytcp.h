@@ -14,6 +14,8 @@
  *   options.c	TCP option parsing
  *   isn.c	initial sequence numbers (RFC 6528)
  *   syncookie.c	SYN cookies: a full listener answers without state
+ *   sysctl.c	net.toytcp.* tunables, per network namespace
+ *   trace.c	tracepoints (trace.h): states, segments, retransmits, resets
  *   proc.c	/proc/net/toytcp
  *
  * States use the kernel's TCP numbering (TCP_ESTABLISHED ... TCP_CLOSING from
@@ -43,21 +45,13 @@ extern int toytcp_ipproto;
 extern struct proto toytcp_prot;
 extern const struct proto_ops toytcp_stream_ops;
 
-/* Timer and protocol defaults (Linux TCP's values). */
-#define TOYTCP_RTO_MIN		(HZ / 5)	/* 200 ms, RFC 6298 allows 1 s */
-#define TOYTCP_RTO_MAX		(120 * HZ)
+/*
+ * Timer and protocol constants.  Those a user tunes are per-namespace
+ * sysctls (sysctl.c, Linux TCP's defaults); these are the fixed ones.
+ */
 #define TOYTCP_RTO_INIT		(1 * HZ)	/* RFC 6298 2.1 */
 #define TOYTCP_DELACK_MIN	(HZ / 25)	/* 40 ms */
-#define TOYTCP_DELACK_MAX	(HZ / 5)	/* 200 ms */
-#define TOYTCP_SYN_RETRIES	6
-#define TOYTCP_SYNACK_RETRIES	5
-#define TOYTCP_RETRIES2		15
 #define TOYTCP_ORPHAN_RETRIES	8		/* tcp_orphan_retries's 0 */
-#define TOYTCP_TIMEWAIT_LEN	(60 * HZ)	/* 2 * MSL */
-#define TOYTCP_FIN_TIMEOUT	(60 * HZ)	/* orphaned FIN-WAIT-2 */
-#define TOYTCP_KEEPALIVE_TIME	(7200 * HZ)
-#define TOYTCP_KEEPALIVE_INTVL	(75 * HZ)
-#define TOYTCP_KEEPALIVE_PROBES	9
 #define TOYTCP_DEFAULT_MSS	536		/* RFC 9293 3.7.1 */
 #define TOYTCP_MAX_WSCALE	14
 #define TOYTCP_INIT_CWND	10		/* segments, RFC 6928 */
@@ -173,7 +167,9 @@ struct toytcp_sock {
 
 	/*
 	 * A listener's queues of children (listen.c).  lq_lock protects the
-	 * lists, the counts, lq_closed and, in every child, lq_node.
+	 * lists, the counts, lq_closed and, in every child, lq_node.  Always
+	 * taken with spin_lock_bh(): the listener's segments are processed
+	 * in softirq and also from its backlog in process context.
 	 */
 	spinlock_t		lq_lock;
 	struct list_head	lq_embryos;	/* children in SYN-RECEIVED */
@@ -342,7 +338,45 @@ void toytcp_timer_keepalive_reset(struct sock *sk);
 void toytcp_release_cb(struct sock *sk);
 void toytcp_rtt_sample(struct sock *sk, long rtt_jiffies);
 
+/* sysctl.c: net.toytcp.*, one copy per network namespace */
+struct toytcp_sysctl {
+	int	rto_min_ms;
+	int	rto_max_ms;
+	int	delack_ms;
+	int	syn_retries;
+	int	synack_retries;
+	int	retries2;
+	int	time_wait_secs;
+	int	fin_timeout_secs;
+	int	keepalive_time_secs;
+	int	keepalive_intvl_secs;
+	int	keepalive_probes;
+	int	rmem[3];
+	int	wmem[3];
+	int	syncookies;
+};
+
+void toytcp_sysctl_defaults(struct toytcp_sysctl *c);
+struct ctl_table_header *toytcp_sysctl_register(struct net *net,
+						struct toytcp_sysctl *cfg);
+void toytcp_sysctl_unregister(struct ctl_table_header *hdr);
+
 /* pernet, main.c */
 struct sock *toytcp_ctl_sock(struct net *net);
+const struct toytcp_sysctl *toytcp_cfg(const struct net *net);
+
+/*
+ * The tunables of @sk's namespace.  Read each with READ_ONCE(): a sysctl
+ * write may race with the reader.
+ */
+static inline const struct toytcp_sysctl *toytcp_sk_cfg(const struct sock *sk)
+{
+	return toytcp_cfg(sock_net(sk));
+}
+
+static inline unsigned long toytcp_secs(int secs)
+{
+	return (unsigned long)secs * HZ;
+}
 
 #endif /* _TOYTCP_H */
