@@ -90,7 +90,7 @@ lint: module
 install: module tools
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 	depmod -a $$($(TOP)/scripts/kver.sh)
-	install -m 0755 tools/toytcp /usr/local/bin/toytcp
+	$(MAKE) -C tools install PREFIX=/usr/local
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean

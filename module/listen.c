@@ -427,6 +427,35 @@ static bool toytcp_listen_cookie_ack(struct sock *sk, struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * A segment that waited for the listener (in its backlog, or for its lock on
+ * another CPU) may belong to a connection made meanwhile, for instance by
+ * the ACK just before it that returned a SYN cookie.  Give it to that
+ * connection.  Return: true if one took it.
+ */
+static bool toytcp_listen_redirect(struct sock *sk, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct sock *conn;
+
+	conn = toytcp_lookup_conn(sock_net(sk), iph->daddr, th->dest,
+				  iph->saddr, th->source);
+	if (!conn)
+		return false;
+	bh_lock_sock(conn);
+	if (!sock_owned_by_user(conn)) {
+		toytcp_do_rcv(conn, skb);
+	} else if (sk_add_backlog(conn, skb, READ_ONCE(conn->sk_rcvbuf) +
+				  READ_ONCE(conn->sk_sndbuf))) {
+		TOYTCP_INC(sock_net(conn), BACKLOG_DROP);
+		kfree_skb(skb);
+	}
+	bh_unlock_sock(conn);
+	sock_put(conn);
+	return true;
+}
+
 /**
  * toytcp_listen_rcv - a segment for a listener (RFC 9293 3.10.7.2)
  * @sk: the listener, locked
@@ -436,6 +465,8 @@ void toytcp_listen_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	u8 flags = TOYTCP_SKB_CB(skb)->flags;
 
+	if (toytcp_listen_redirect(sk, skb))
+		return;
 	if (flags & TCPHDR_RST)
 		goto drop;			/* first: ignore RST */
 	if (flags & TCPHDR_ACK) {

@@ -945,6 +945,22 @@ out:
 	return err;
 }
 
+/*
+ * A segment that waited in the backlog while the user held the socket,
+ * handed over by release_sock() in process context.  The receive path is
+ * written for softirq (spinlocks that softirq also takes, GFP_ATOMIC): run
+ * it with bottom halves off here too.
+ */
+static int toytcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	int ret;
+
+	local_bh_disable();
+	ret = toytcp_do_rcv(sk, skb);
+	local_bh_enable();
+	return ret;
+}
+
 struct proto toytcp_prot = {
 	.name			= "TOYTCP",
 	.owner			= THIS_MODULE,
@@ -956,7 +972,7 @@ struct proto toytcp_prot = {
 	.keepalive		= toytcp_keepalive,
 	.sendmsg		= toytcp_sendmsg,
 	.recvmsg		= toytcp_recvmsg,
-	.backlog_rcv		= toytcp_do_rcv,
+	.backlog_rcv		= toytcp_backlog_rcv,
 	.release_cb		= toytcp_release_cb,
 	.init			= toytcp_init_sock,
 	.destroy		= toytcp_destroy_sock,
