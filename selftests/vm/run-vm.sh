@@ -178,8 +178,10 @@ main() {
 	nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 	cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
 	# A task blocked for 120 s panics the guest too, so that a deadlock
-	# ends the run at once instead of at the overall timeout.
-	cmdline+=" hung_task_panic=1"
+	# ends the run at once instead of at the overall timeout; so does a
+	# CPU spinning in the kernel for 20 s (a soft lockup: the test it
+	# hangs cannot be killed, and init would wait for it for ever).
+	cmdline+=" hung_task_panic=1 softlockup_panic=1"
 	# Room for the whole run's kernel log in the dmesg dumped at the end.
 	cmdline+=" log_buf_len=8M"
 	cmdline+=" toytcp_vm.run=$mode toytcp_vm.nonce=$nonce"
