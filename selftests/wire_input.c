@@ -477,7 +477,8 @@ TEST_F(wire, closed_port_rst)
 	t.ack = 5000;
 	t.flags = TH_ACK;
 	ASSERT_EQ(0, raw_send(&e->r, &t));
-	ASSERT_TRUE(raw_recv(&e->r, 4242, &s, 1000));
+	/* the first answer waits for ARP: more time than the others */
+	ASSERT_TRUE(raw_recv(&e->r, 4242, &s, 5000));
 	EXPECT_EQ(TH_RST, s.flags);
 	EXPECT_EQ(5000, s.seq);
 	EXPECT_EQ(CLOSED_PORT, s.sport);
