@@ -59,14 +59,21 @@ u16 toytcp_syn_window(struct sock *sk)
  */
 void toytcp_reset_done(struct sock *sk, int err)
 {
+	bool dead = sock_flag(sk, SOCK_DEAD);
+
 	if (err != ETIMEDOUT) {
 		TOYTCP_INC(sock_net(sk), IN_RSTS);
 		trace_toytcp_reset(sk, sk->sk_state, err);
 	}
+	/*
+	 * Error first, wake-ups after CLOSED: a poll() woken here must see
+	 * POLLERR and POLLHUP together, as TCP reports them.  A dead socket
+	 * may be freed by toytcp_done(); nobody waits on it.
+	 */
 	WRITE_ONCE(sk->sk_err, err);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
 	toytcp_done(sk);
+	if (!dead)
+		sk_error_report(sk);
 }
 
 /* The error a RST means for the user, as Linux TCP reports it. */
