@@ -58,6 +58,11 @@
  * under 4.5 KB on x86-64 (a kmalloc-4k head plus struct sk_buff).
  */
 #define TCP_SKB_SLACK	4608
+/*
+ * How long a's ACK may take: it is sent at once, but a loaded host running
+ * the guest under emulation can hold the link thread for seconds.
+ */
+#define ACK_WAIT_MS	10000
 
 FIXTURE(ooo) {
 	int a, b;
@@ -363,7 +368,7 @@ static bool complete_to(struct __test_metadata *_metadata,
 		if (self->got + inq(self->c) == off)
 			usleep(1000);
 	}
-	if (!wait_ack(self->l, self->irs + end, 3000)) {
+	if (!wait_ack(self->l, self->irs + end, ACK_WAIT_MS)) {
 		TH_LOG("a acknowledged %u, not %u", max_ack_from_a(self->l, self->irs) - self->irs, end);
 		return false;
 	}
@@ -392,7 +397,7 @@ static void fill_hole_and_read(struct __test_metadata *_metadata,
 	uint32_t acked;
 
 	ASSERT_TRUE(inject_checked(_metadata, self, 0, hole));
-	ASSERT_TRUE(wait_ack(self->l, self->irs + min, 3000))
+	ASSERT_TRUE(wait_ack(self->l, self->irs + min, ACK_WAIT_MS))
 		TH_LOG("a acknowledged %u bytes, want at least %u",
 		       max_ack_from_a(self->l, self->irs) - self->irs, min);
 	/* the ACK follows the queueing: everything a holds in order is in */
