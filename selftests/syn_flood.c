@@ -35,21 +35,6 @@
 
 /* ---------------------------------------------------------------------- */
 
-static long stat_get(const char *name)
-{
-	FILE *f = fopen("/proc/thread-self/net/toytcp_stat", "r");
-	char key[64];
-	long val, ret = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, name))
-			ret = val;
-	fclose(f);
-	return ret;
-}
-
 /* Sockets of the protocol under test in the calling thread's netns in @st. */
 static int count_state(int st)
 {

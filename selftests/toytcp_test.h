@@ -1099,6 +1099,28 @@ static inline void link_dump(struct link *l, int max)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Counters */
+
+/*
+ * Counter @name of /proc/net/toytcp_stat in the calling thread's network
+ * namespace; -1 if there is no such counter or file.
+ */
+static inline long stat_get(const char *name)
+{
+	FILE *f = fopen("/proc/thread-self/net/toytcp_stat", "r");
+	char key[64];
+	long val, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
 /* A byte stream with a hash */
 
 #define FNV_INIT 0xcbf29ce484222325ull

@@ -32,21 +32,6 @@
 /* ---------------------------------------------------------------------- */
 /* Counters of a */
 
-static long stat_get(const char *name)
-{
-	FILE *f = fopen("/proc/thread-self/net/toytcp_stat", "r");
-	char key[64];
-	long val, ret = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, name))
-			ret = val;
-	fclose(f);
-	return ret;
-}
-
 struct stats {
 	long in_errs, csum, challenge, nosock, out_rsts, estab_resets;
 };
