@@ -10,7 +10,9 @@
 # Every segment must be IP protocol 253, decode as TCP with a good checksum,
 # and the conversation must be the textbook one: SYN, SYN-ACK acknowledging
 # the client's ISN + 1, ACK; the data in both directions with consecutive
-# sequence numbers; the client's FIN at ISN + 1 + its data, acknowledged;
+# sequence numbers; the client's FIN at ISN + 1 + its data (a FIN may ride on
+# the last data segment: its sequence number is then that segment's seq + len),
+# acknowledged;
 # the server's FIN the same; no RST.  Sequence numbers are absolute.
 #
 # vm-timeout: 300
@@ -128,7 +130,7 @@ conversation() {
 						if (seq[i] != cnext) fail("frame " i ": client seq " seq[i] ", expected " cnext)
 						cnext = add(cnext, len[i]); cdata += len[i]
 					}
-					if (fin[i]) { cfin = i; cnext = add(cnext, 1) }
+					if (fin[i]) { cfin = i; cfinseq = add(seq[i], len[i]); cnext = add(cnext, 1) }
 					if (sfin && an[i] == snext) sfin_acked = i
 				} else {
 					if (len[i] > 0 || fin[i]) {
@@ -143,7 +145,7 @@ conversation() {
 			if (sdata != size) fail("server sent " sdata " bytes, expected " size)
 			if (!cfin) fail("no client FIN")
 			if (!sfin) fail("no server FIN")
-			if (cfin && seq[cfin] + 0 != (cisn + 1 + size) % 4294967296) fail("client FIN at " seq[cfin])
+			if (cfin && cfinseq != add(cisn, 1 + size)) fail("client FIN at " cfinseq ", expected " add(cisn, 1 + size))
 			if (!cfin_acked) fail("the client FIN is never acknowledged")
 			if (!sfin_acked) fail("the server FIN is never acknowledged")
 			if (sfin_acked != n) fail("the last segment is not the ACK of the server FIN")
