@@ -28,6 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ladder.h"
+
 /* The project's UAPI header defines IPPROTO_TOYTCP; fall back until then. */
 #if __has_include("toytcp.h")
 #include "toytcp.h"
@@ -79,6 +81,9 @@ static const char usage_text[] =
 "        (PORT 0 shows the ephemeral port chosen).  -H then holds the socket\n"
 "        open until SIGTERM, SIGINT or SIGHUP, and exits 0 (the socket is\n"
 "        closed once the process is gone, e.g. after \"kill $pid; wait $pid\").\n"
+"  ladder [--case CASE] [--lang en|zh] [--svg FILE] ...\n"
+"        Run a connection with the toytcp tracepoints on and draw it as a\n"
+"        sequence diagram (\"toytcp ladder --help\"; needs root).\n"
 "  info\n"
 "        Report whether the protocol is available (socket() succeeds) and\n"
 "        whether toytcp.ko is loaded.  Exit 0 if available, 1 if not; the\n"
@@ -807,6 +812,8 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		die_usage("missing command");
 	cmd = argv[optind];
+	if (!strcmp(cmd, "ladder"))
+		return ladder_main(argc - optind, argv + optind);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(cmd, commands[i].name))
 			command = &commands[i];
