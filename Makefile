@@ -6,6 +6,8 @@
 #   make check    selftests in QEMU on Debian's kernel and on a debug kernel
 #                 (KTAP, last line "N passed, N failed, N skipped")
 #   make demo     boot a VM, load toytcp, run a server and a client
+#   make bench    toytcp and the kernel's TCP side by side in one VM boot
+#                 (BENCH_ONLY=rr,crr BENCH_SECONDS=N ...: selftests/vm/bench.sh)
 #   make lint     checkpatch --strict and sparse on module/
 #
 # KVER is the kernel the module is built for.  On a machine running a Debian
@@ -83,6 +85,11 @@ demo:
 	@$(TOP)/scripts/install-deps.sh vm
 	$(MAKE) all
 	$(TOP)/selftests/vm/demo.sh
+
+bench:
+	@$(TOP)/scripts/install-deps.sh vm
+	$(MAKE) all
+	$(TOP)/selftests/vm/bench.sh
 
 lint: module
 	$(TOP)/scripts/lint.sh

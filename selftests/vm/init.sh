@@ -11,7 +11,8 @@
 #   ttyS1  the results: KTAP (or the demo's output), read by the host
 #
 # Kernel command line (set by run-vm.sh):
-#   toytcp_vm.run=test|demo   run the tests (default) or demo-guest.sh
+#   toytcp_vm.run=test|demo|bench   run the tests (default), demo-guest.sh
+#                             or bench-guest.sh ("make bench")
 #   toytcp_vm.tests=a,b       tests to run, by manifest name; default: every
 #                             test of the "main" group.  vm/toytcp_unload.sh
 #                             always runs last.
@@ -352,6 +353,13 @@ echo 5 >/proc/sys/kernel/printk
 
 case "$run" in
 demo) if run_demo; then finish PASS; else finish FAIL; fi ;;
+bench)
+	if /selftests/vm/bench-guest.sh </dev/null >&3 2>&1; then
+		finish PASS
+	else
+		finish FAIL
+	fi
+	;;
 *)
 	kmemleak_forget_boot
 	rc=0

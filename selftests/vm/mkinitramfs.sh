@@ -17,6 +17,8 @@
 #   /toytcp/toytcp.ko          module/toytcp.ko, not installed at boot time
 #   /usr/bin/toytcp            tools/toytcp
 #   /usr/bin/toytcp-run        tools/toytcp-run, with /usr/lib/toytcp/libtoytcp-preload.so
+#   /usr/bin/toytcp-bench      tools/toytcp-bench ("make bench", bench_tool.sh)
+#   /usr/bin/perf              Debian's linux-perf, only with TOYTCP_VM_PERF=1
 #   /usr/bin/{iperf3,wget,tshark,dumpcap}, /usr/sbin/mini_httpd   Debian's,
 #                              for preload_apps.sh and tshark_decode.sh
 #   /selftests/<name>          build/selftests/* (test programs and scripts)
@@ -221,6 +223,19 @@ if [ -e "$top/tools/libtoytcp-preload.so" ]; then
 else
 	echo "mkinitramfs: warning: no tools/libtoytcp-preload.so" >&2
 fi
+# The benchmark; perf (about 25 MiB with its libraries) only when asked.
+if [ -e "$top/tools/toytcp-bench" ]; then
+	copy_elf "$top/tools/toytcp-bench" /usr/bin/toytcp-bench
+else
+	echo "mkinitramfs: warning: no tools/toytcp-bench" >&2
+fi
+if [ "${TOYTCP_VM_PERF:-0}" = 1 ]; then
+	if [ -x /usr/bin/perf ]; then
+		copy_elf /usr/bin/perf
+	else
+		echo "mkinitramfs: warning: no /usr/bin/perf (apt-get install linux-perf)" >&2
+	fi
+fi
 # Debian programs the selftests run over toytcp (preload_apps.sh,
 # tshark_decode.sh), with their libraries; a test that misses one says so.
 for prog in /usr/bin/iperf3 /usr/sbin/mini_httpd /usr/bin/wget \
@@ -241,6 +256,7 @@ cp "$top"/selftests/lib/*.sh "$root/selftests/lib/" 2>/dev/null || true
 cp "$flavour_kmods"/modules/*.ko "$root/selftests/modules/" 2>/dev/null || true
 cp "$flavour_kmods"/vm/*.ko "$root/selftests/vm/" 2>/dev/null || true
 install -m 0755 "$here/demo-guest.sh" "$root/selftests/vm/demo-guest.sh"
+install -m 0755 "$here/bench-guest.sh" "$root/selftests/vm/bench-guest.sh"
 install -m 0755 "$here/init.sh" "$root/init"
 
 # The kernel's built-in initramfs already has /dev/console; the archive can

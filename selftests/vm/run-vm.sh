@@ -3,14 +3,15 @@
 #
 # Boot the selftest VM once and collect what it says.
 #
-#   run-vm.sh [-o DIR] [-t TEST,TEST...] [-m test|demo] [-T SECONDS]
+#   run-vm.sh [-o DIR] [-t TEST,TEST...] [-m test|demo|bench] [-T SECONDS]
 #             [-i INITRAMFS] [-a KERNEL_ARGS] [-q]
 #
 #   -o DIR      logs go here (default $BUILD/vm/run, or $BUILD/vm/debug/run);
 #               emptied first
 #   -t LIST     tests to run, comma separated, by manifest name
 #               (default: every test of the "main" group)
-#   -m MODE     "test" (default) or "demo" (runs demo-guest.sh)
+#   -m MODE     "test" (default), "demo" (runs demo-guest.sh) or "bench"
+#               (runs bench-guest.sh)
 #   -T SECONDS  kill QEMU after that long (default: $TOYTCP_VM_TIMEOUT, or
 #               the sum of the selected tests' timeouts plus 180 s for boot
 #               and shutdown, times the flavour's timeout scale)
@@ -19,6 +20,7 @@
 #   -a ARGS     more kernel command line
 #   -q          do not copy the guest's output to stdout
 #
+# TOYTCP_VM_MEM is QEMU's -m, the guest's memory (default 1G).
 # TOYTCP_VM_FLAVOUR=debug boots the debug kernel instead of Debian's
 # (flavour.sh), with the tests' timeouts scaled by toytcp_vm.timeout_scale.
 #
@@ -201,7 +203,7 @@ main() {
 	# guest reboots (-no-reboot), which is how the guest powers off, and
 	# on a panic (panic=-1 reboots at once).
 	qemu=(qemu-system-x86_64
-		"${accel[@]}" -cpu max -m 1G -smp "$flavour_smp"
+		"${accel[@]}" -cpu max -m "${TOYTCP_VM_MEM:-1G}" -smp "$flavour_smp"
 		-nodefaults -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 		-serial "file:$out/console.log" -serial stdio -monitor none)
