@@ -118,7 +118,8 @@ static const char usage_text[] =
 "              same transactions\n"
 "  --hold SECONDS\n"
 "              idle: keep the connections open that long after measuring\n"
-"              (print \"holding\" first), e.g. for a test to inspect /proc\n"
+"              (print \"holding\" first; SIGUSR1 ends it), e.g. for a test\n"
+"              to inspect /proc\n"
 "  -v          progress on stderr\n"
 "\n"
 "Prints one line: result mode=MODE proto=PROTO KEY=VALUE...\n";
@@ -726,6 +727,43 @@ static int client_crr(void)
 	return rc;
 }
 
+static volatile sig_atomic_t hold_ended;
+
+static void hold_end(int sig)
+{
+	(void)sig;
+	hold_ended = 1;
+}
+
+/*
+ * --hold: sleep, unless SIGUSR1 (or SIGTERM, SIGINT) ends it first.  The
+ * handlers are there from the start (a signal before the hold is not
+ * fatal: the hold then ends at once).
+ */
+static void hold_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = hold_end };
+
+	/* No SA_RESTART: the signal ends nanosleep() with EINTR. */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+static void hold(long n)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)opt.hold,
+		.tv_nsec = (long)((opt.hold - (time_t)opt.hold) * 1e9),
+	};
+
+	printf("holding %ld connections for %.1f s (SIGUSR1 ends it)\n", n,
+	       opt.hold);
+	fflush(stdout);
+	if (!hold_ended)
+		nanosleep(&ts, NULL);
+}
+
 /*
  * Memory: the difference in MemTotal - MemFree (every page in use, by the
  * kernel or by anyone) between before the first connect() and after the
@@ -787,11 +825,8 @@ static int client_idle(void)
 	       n ? (double)(before.avail - after.avail) / n : 0.0,
 	       n, r.count, est, setup);
 	fflush(stdout);
-	if (opt.hold > 0 && !rc) {
-		printf("holding %ld connections for %.1f s\n", n, opt.hold);
-		fflush(stdout);
-		usleep(opt.hold * 1e6);
-	}
+	if (opt.hold > 0 && !rc)
+		hold(n);
 	for (i = 0; i < n; i++)
 		abort_close(fds[i]);
 	free(fds);
@@ -923,6 +958,8 @@ int main(int argc, char **argv)
 	close(ctl[0]);
 	rep_fd = rep[0];
 	ctl_fd = ctl[1];
+	if (opt.mode == MODE_IDLE && opt.hold > 0)
+		hold_handlers();
 	enter_netns(opt.client_ns);
 	if (read(ready[0], &b, 1) != 1) {
 		waitpid(server_pid, NULL, 0);
