@@ -1120,7 +1120,9 @@ static void trace_start(void)
 	}
 	if (!tracefs)
 		fatal("cannot write %s/events/toytcp/enable: %s (needs root and "
-		      "tracefs: mount -t tracefs nodev /sys/kernel/tracing)",
+		      "tracefs: mount -t tracefs nodev /sys/kernel/tracing; "
+		      "\"ip netns exec\" mounts a /sys without it: use "
+		      "--server-ns and --client-ns instead)",
 		      dirs[0], strerror(errno));
 	tfs_write("tracing_on", "0", true);
 	/* timestamps comparable across CPUs: a segment's out and in */

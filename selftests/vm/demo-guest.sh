@@ -4,7 +4,10 @@
 # The guest half of "make demo" (run by init.sh with toytcp_vm.run=demo; its
 # output is what demo.sh shows).  A story in steps: the module autoloads,
 # a server listens in one network namespace, a client in another connects
-# over a veth pair, sends data, both close.  To show more, add a step:
+# over a veth pair, sends data, both close; then "toytcp ladder" draws real
+# connections from their tracepoints as sequence diagrams (the normal
+# case, half-close, simultaneous close, a retransmitted SYN, and the notes
+# in Chinese).  To show more, add a step:
 #
 #	step "what this shows"
 #	run COMMAND...		# echoes "$ COMMAND", then runs it
@@ -135,6 +138,38 @@ run "$IP" -n "$cli" -s link show dev veth-cli
 
 step "what the module says (kernel log, tracepoints, /proc)"
 show_module_view
+
+# The ladders: each a real connection between the two namespaces, traced
+# (toytcp ladder turns the toytcp events on, clears the trace and draws
+# this connection's segments and states from it).
+step "the handshake ladder: toytcp ladder traces a connection and draws it"
+must "$TOYTCP_TOOL" -w 60 ladder --server-ns "$srv" --client-ns "$cli" \
+	--addr 10.0.0.2 --svg /tmp/ladder.svg
+
+step "half-close: the client shuts down its side, the server still sends"
+must "$TOYTCP_TOOL" -w 60 ladder --case half-close --server-ns "$srv" \
+	--client-ns "$cli" --addr 10.0.0.2
+
+step "simultaneous close: 100 ms of delay each way (netem), both close at once"
+if "$TC" -n "$cli" qdisc add dev veth-cli root netem delay 100ms &&
+	"$TC" -n "$srv" qdisc add dev veth-srv root netem delay 100ms; then
+	must "$TOYTCP_TOOL" -w 60 ladder --case simultaneous-close \
+		--server-ns "$srv" --client-ns "$cli" --addr 10.0.0.2
+	"$TC" -n "$cli" qdisc del dev veth-cli root
+	"$TC" -n "$srv" qdisc del dev veth-srv root
+else
+	echo "(no netem here: the FINs cannot cross on loopback)"
+	must "$TOYTCP_TOOL" -w 60 ladder --case simultaneous-close
+fi
+
+step "a retransmitted SYN: the listener's queue is full for a moment"
+must "$TOYTCP_TOOL" -w 60 ladder --case syn-retransmit --server-ns "$srv" \
+	--client-ns "$cli" --addr 10.0.0.2
+
+step "the same ladder, notes in Chinese (--lang zh)"
+must "$TOYTCP_TOOL" -w 60 ladder --lang zh --server-ns "$srv" --client-ns "$cli" \
+	--addr 10.0.0.2
+run ls -l /tmp/ladder.svg
 
 step "the namespaces go away; can the module unload now?"
 netns_cleanup
