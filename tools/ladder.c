@@ -484,6 +484,7 @@ struct notes {
 	const char *reset;
 	const char *gap;		/* %s time */
 	const char *relative;		/* %u, %u */
+	const char *states;		/* %s side */
 	const char *title[4];
 };
 
@@ -511,6 +512,7 @@ static const struct notes notes_en = {
 	.closing = "the %s got a FIN while its own is not acknowledged: CLOSING",
 	.reset = "RST: the connection is aborted",
 	.gap = "%s later",
+	.states = "%s states: ",
 	.relative = "seq and ack are relative to each side's ISN (client %u, server %u)",
 	.title = { "handshake, data, four-way close",
 		   "half-close: data after the FIN",
@@ -542,6 +544,7 @@ static const struct notes notes_zh = {
 	.closing = "%s在自己的 FIN 被确认之前收到了 FIN：CLOSING",
 	.reset = "RST：连接被中止",
 	.gap = "%s 之后",
+	.states = "%s状态：",
 	.relative = "seq 和 ack 均相对于各自的初始序号 ISN（客户端 %u，服务器 %u）",
 	.title = { "三次握手、数据传输、四次挥手",
 		   "半关闭：FIN 之后的数据",
@@ -908,11 +911,16 @@ static void build(struct ladder *l, const struct trace *tr, struct ep cl,
 			note_add(no, nsz, "%s", N->crossed);
 	}
 
+	snprintf(l->relative, sizeof(l->relative), N->relative, l->isn[CLIENT],
+		 l->isn[SERVER]);
+
 	/* 6. the summary below the drawing */
 	for (s = 0; s < 2; s++) {
 		size_t k = strlen(sum);
 
-		snprintf(sum + k, sz - k, "%s states: %s", N->side[s],
+		snprintf(sum + k, sz - k, N->states, N->side[s]);
+		k = strlen(sum);
+		snprintf(sum + k, sz - k, "%s",
 			 s == SERVER ? "LISTEN" : "");
 		for (i = 0; i < npath[s]; i++) {
 			k = strlen(sum);
@@ -1008,8 +1016,7 @@ static void write_text(const struct ladder *l)
 	printf("%s %s, %s %s\n", l->side_name[CLIENT], l->end[CLIENT],
 	       l->side_name[SERVER], l->end[SERVER]);
 	if (!l->absolute)
-		printf(N->relative, l->isn[CLIENT], l->isn[SERVER]);
-	printf("\n");
+		printf("%s\n", l->relative);
 	printf("\n");
 	snprintf(mid, sizeof(mid), "%*s", mid_w, "");
 	w = ladder_width(l->side_name[SERVER]);

@@ -54,6 +54,7 @@ struct ladder {
 	int n_arrows;
 	struct ladder_row *rows;
 	int n_rows;
+	char relative[160];	/* "seq and ack are relative to..." */
 	char summary[2048];	/* lines printed below the drawing */
 };
 

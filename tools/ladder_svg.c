@@ -5,6 +5,7 @@
  * segment (a lost one stops half way at a cross), the state each side
  * enters in a box beside its lifeline, notes in a column on the right.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ladder.h"
@@ -112,7 +113,7 @@ static void side_head(FILE *f, const struct ladder *l, int side, int x)
 
 int ladder_write_svg(const struct ladder *l, FILE *f)
 {
-	int k, y, h = 130, mid = (X_CLIENT + X_SERVER) / 2;
+	int k, y, h = 130, mid = (X_CLIENT + X_SERVER) / 2, *ypos;
 	char label[128];
 
 	for (k = 0; k < l->n_rows; k++)
@@ -141,6 +142,7 @@ int ladder_write_svg(const struct ladder *l, FILE *f)
 	      ".headt { font-weight: bold; text-anchor: middle; font-size: 14px; }\n"
 	      ".addr, .statet, .label, .phase, .gap { text-anchor: middle; }\n"
 	      ".addr, .label, .time { font-family: 'DejaVu Sans Mono', monospace; }\n"
+	      ".label { paint-order: stroke; stroke: #fff; stroke-width: 4px; }\n"
 	      ".time { fill: #777; font-size: 11px; }\n"
 	      ".life { stroke: #4a6fa5; stroke-width: 2; }\n"
 	      ".seg { stroke: #222; stroke-width: 1.5; fill: none; }\n"
@@ -159,8 +161,11 @@ int ladder_write_svg(const struct ladder *l, FILE *f)
 	xml_text(f, l->title, (int)strlen(l->title));
 	fputs("</text>\n", f);
 	if (!l->absolute)
-		fprintf(f, "<text class=\"time\" x=\"%d\" y=\"26\">seq/ack relative to the ISNs "
-			"(client %u, server %u)</text>\n", X_NOTES, l->isn[0], l->isn[1]);
+	{
+		fprintf(f, "<text class=\"time\" x=\"%d\" y=\"26\">", X_NOTES - 120);
+		xml_text(f, l->relative, (int)strlen(l->relative));
+		fputs("</text>\n", f);
+	}
 	side_head(f, l, 0, X_CLIENT);
 	side_head(f, l, 1, X_SERVER);
 	fprintf(f, "<line class=\"life\" x1=\"%d\" y1=\"84\" x2=\"%d\" y2=\"%d\"/>\n",
@@ -171,11 +176,18 @@ int ladder_write_svg(const struct ladder *l, FILE *f)
 	state_box(f, 0, 112, l->initial[0]);
 	state_box(f, 1, 112, l->initial[1]);
 
+	ypos = malloc((l->n_rows + 1) * sizeof(int));
+	if (!ypos)
+		return -1;
+	for (k = 0, y = 130; k < l->n_rows; k++) {
+		ypos[k] = y;
+		y += row_height(&l->rows[k]);
+	}
 	y = 130;
 	for (k = 0; k < l->n_rows; k++) {
 		const struct ladder_row *r = &l->rows[k];
 		const struct ladder_arrow *a;
-		int rh = row_height(r), x1, x2, yc = y + 16, s;
+		int rh = row_height(r), x1, x2, yc = y + 16, s, y2 = yc + SLANT, m;
 
 		switch (r->kind) {
 		case ROW_HEAD:
@@ -202,9 +214,24 @@ int ladder_write_svg(const struct ladder *l, FILE *f)
 				X_TIME, yc, r->t * 1000);
 			x1 = a->from == 0 ? X_CLIENT : X_SERVER;
 			x2 = a->from == 0 ? X_SERVER : X_CLIENT;
+			/*
+			 * Still in flight when later rows happen (the FINs
+			 * of a simultaneous close): the arrow ends there.
+			 */
+			for (m = k + 1; a->has_in && m < l->n_rows; m++) {
+				if (l->rows[m].kind != ROW_ARROW && l->rows[m].kind != ROW_STATE)
+					continue;
+				if (l->rows[m].t > a->t_in) {
+					/* it arrives before this row */
+					if (y2 != yc + SLANT)
+						y2 = ypos[m] + 8;
+					break;
+				}
+				y2 = ypos[m] + 16 + 2 * SLANT;
+			}
 			if (a->has_in) {
 				fprintf(f, "<line class=\"seg\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-					"marker-end=\"url(#arrow)\"/>\n", x1, yc, x2, yc + SLANT);
+					"marker-end=\"url(#arrow)\"/>\n", x1, yc, x2, y2);
 			} else {
 				fprintf(f, "<line class=\"lost\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
 					x1, yc, mid, yc + SLANT / 2);
@@ -217,9 +244,13 @@ int ladder_write_svg(const struct ladder *l, FILE *f)
 			fputs("</text>\n", f);
 			break;
 		}
+		/* the sender's state where its arrow leaves, the receiver's
+		 * where it arrives */
 		for (s = 0; s < 2; s++)
 			if (r->state[s])
-				state_box(f, s, yc + (r->kind == ROW_ARROW ? SLANT : 0) + 4,
+				state_box(f, s, yc + (r->kind == ROW_ARROW &&
+						      l->arrows[r->arrow].from != s ?
+						      y2 - yc : 0) + 4,
 					  r->state[s]);
 		notes(r, f, y + 14);
 		y += rh;
@@ -238,5 +269,6 @@ int ladder_write_svg(const struct ladder *l, FILE *f)
 			p++;
 	}
 	fputs("</svg>\n", f);
+	free(ypos);
 	return ferror(f) ? -1 : 0;
 }
