@@ -239,6 +239,7 @@ static bool toytcp_queue_ooo(struct sock *sk, struct sk_buff *skb)
 		}
 	}
 	TOYTCP_INC(sock_net(sk), OFO_QUEUED);
+	tp->ooo_last_seq = cb->seq;
 	skb_dst_drop(skb);
 	skb_set_owner_r(skb, sk);
 	if (pos == (struct sk_buff *)&tp->ooo_queue)
@@ -333,8 +334,25 @@ static void toytcp_cong_ack(struct sock *sk, u32 ack, u32 acked)
 
 	if (tp->in_recovery) {
 		if (!toytcp_before(ack, tp->recover)) {
-			tp->in_recovery = 0;
+			if (tp->in_recovery == TOYTCP_RECOV_FAST && tp->sack_ok)
+				toytcp_sack_end_recovery(sk);
+			tp->in_recovery = TOYTCP_RECOV_NONE;
 			tp->cwnd = tp->ssthresh;
+		} else if (tp->in_recovery == TOYTCP_RECOV_FAST &&
+			   tp->sack_ok) {
+			/*
+			 * RFC 6675: cwnd stays, the pipe decides what is sent
+			 * (toytcp_push()).  Without SACK information above
+			 * the new snd_una, the head is the next hole.
+			 */
+			struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+			if (!tp->sacked_out && head && head != tp->send_head &&
+			    !(TOYTCP_SKB_CB(head)->sstate &
+			      TOYTCP_SKB_RECOV_RETX) &&
+			    !toytcp_retransmit_head(sk))
+				TOYTCP_SKB_CB(head)->sstate |=
+					TOYTCP_SKB_RECOV_RETX;
 		} else {
 			/* partial ACK (RFC 6582): the next hole is lost too */
 			toytcp_retransmit_head(sk);
@@ -350,23 +368,60 @@ static void toytcp_cong_ack(struct sock *sk, u32 ack, u32 acked)
 	tp->cwnd = min_t(u32, tp->cwnd, 1U << 30);
 }
 
-/* Three duplicate ACKs: fast retransmit and fast recovery (RFC 5681 3.2). */
+/*
+ * Fast retransmit and fast recovery: NewReno (RFC 5681 3.2, RFC 6582), or
+ * with SACK the pipe algorithm of RFC 6675 (sack.c, toytcp_push()).
+ */
+static void toytcp_enter_recovery(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	tp->ssthresh = max_t(u32, (tp->snd_nxt - tp->snd_una) / 2, 2 * tp->mss);
+	tp->recover = tp->snd_nxt;
+	tp->in_recovery = TOYTCP_RECOV_FAST;
+	TOYTCP_INC(sock_net(sk), FAST_RETRANS);
+	if (!tp->sack_ok) {
+		tp->cwnd = tp->ssthresh + 3 * tp->mss;
+		toytcp_retransmit_head(sk);
+		return;
+	}
+	tp->cwnd = tp->ssthresh;
+	TOYTCP_INC(sock_net(sk), SACK_RECOVERY);
+	/* the head is lost whatever the SACK blocks say (RFC 6675 5, step 4) */
+	if (head && head != tp->send_head &&
+	    !(TOYTCP_SKB_CB(head)->sstate & TOYTCP_SKB_SACKED) &&
+	    !toytcp_retransmit_head(sk))
+		TOYTCP_SKB_CB(head)->sstate |= TOYTCP_SKB_RECOV_RETX;
+}
+
+/*
+ * Three segments' worth SACKed above snd_una means loss even without three
+ * duplicate ACKs (RFC 6675 IsLost()), e.g. when the ACKs carried data.
+ */
+static void toytcp_sack_check_loss(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (tp->sack_ok && !tp->in_recovery &&
+	    tp->sacked_out >= 3 * (u32)tp->mss)
+		toytcp_enter_recovery(sk);
+}
+
+/* A duplicate ACK: the third starts fast recovery (RFC 5681 3.2). */
 static void toytcp_dupack(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
 	if (tp->in_recovery) {
-		tp->cwnd += tp->mss;
+		/* NewReno inflates; with SACK the pipe shrank instead */
+		if (!(tp->in_recovery == TOYTCP_RECOV_FAST && tp->sack_ok))
+			tp->cwnd += tp->mss;
 		return;
 	}
 	if (++tp->dupacks < 3)
 		return;
-	tp->ssthresh = max_t(u32, (tp->snd_nxt - tp->snd_una) / 2, 2 * tp->mss);
-	tp->cwnd = tp->ssthresh + 3 * tp->mss;
-	tp->recover = tp->snd_nxt;
-	tp->in_recovery = 1;
-	TOYTCP_INC(sock_net(sk), FAST_RETRANS);
-	toytcp_retransmit_head(sk);
+	toytcp_enter_recovery(sk);
 }
 
 /*
@@ -390,6 +445,13 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 		toytcp_challenge_ack(sk);
 		return false;
 	}
+	if (tp->sack_ok) {
+		struct toytcp_options opt;
+
+		/* the header is still there: validated in toytcp_v4_rcv() */
+		if (!toytcp_parse_options(tcp_hdr(skb), &opt))
+			toytcp_sack_update(sk, tcp_hdr(skb), &opt);
+	}
 	if (!toytcp_after(ack, tp->snd_una)) {
 		/*
 		 * Old or duplicate ACK.  RFC 5681 wants the window unchanged;
@@ -404,6 +466,7 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 		toytcp_update_window(sk, skb);
 		if (dup)
 			toytcp_dupack(sk);
+		toytcp_sack_check_loss(sk);
 		return true;
 	}
 
@@ -417,6 +480,7 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 		    toytcp_after(TOYTCP_SKB_CB(q)->end_seq, ack))
 			break;
 		__skb_unlink(q, &sk->sk_write_queue);
+		toytcp_sack_unlink(sk, q);
 		toytcp_free_queued(sk, q);
 	}
 	/* RTT sample, unless the timed segment was retransmitted (Karn). */
@@ -425,6 +489,7 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 		tp->rtt_start = 0;
 	}
 	toytcp_cong_ack(sk, ack, acked);
+	toytcp_sack_check_loss(sk);
 	toytcp_update_window(sk, skb);
 	toytcp_timer_ack_advanced(sk);
 
@@ -470,6 +535,7 @@ static void toytcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 	tp->rcv_nxt = cb->seq + 1;
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->copied_seq = tp->rcv_nxt;
+	tp->sack_ok = opt->sack_ok;
 	if (opt->wscale >= 0) {
 		tp->wscale_ok = 1;
 		tp->snd_wscale = opt->wscale;

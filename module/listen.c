@@ -268,6 +268,7 @@ static struct sock *toytcp_new_child(struct sock *sk, struct sk_buff *skb,
 	ctp->snd_wl1 = cb->seq;
 	ctp->snd_wl2 = iss;
 	ctp->adv_mss = toytcp_adv_mss(child);
+	ctp->sack_ok = opt->sack_ok;
 	if (opt->wscale >= 0) {
 		ctp->wscale_ok = 1;
 		ctp->snd_wscale = opt->wscale;
@@ -409,6 +410,7 @@ static bool toytcp_listen_cookie_ack(struct sock *sk, struct sk_buff *skb)
 
 	opt.mss = mss;
 	opt.wscale = wscale;
+	opt.sack_ok = 0;	/* the cookie's SYN-ACK did not offer SACK */
 	child = toytcp_new_child(sk, skb, cb->seq - 1, cb->ack_seq - 1, &opt);
 	if (!child) {
 		kfree_skb(skb);

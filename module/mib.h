@@ -39,6 +39,9 @@ enum {
 	TOYTCP_MIB_PERSIST_PROBES,	/* zero window probes sent */
 	TOYTCP_MIB_KEEPALIVE_PROBES,	/* keepalive probes sent */
 	TOYTCP_MIB_DELAYED_ACKS,	/* ACKs sent by the delayed ACK timer */
+	TOYTCP_MIB_SACK_RECOVERY,	/* fast recoveries guided by SACK */
+	TOYTCP_MIB_SACK_RETRANS,	/* holes SACK showed, sent again */
+	TOYTCP_MIB_SACK_BLOCKS_SENT,	/* ACKs sent with SACK blocks */
 	TOYTCP_MIB_MAX
 };
 

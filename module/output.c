@@ -24,8 +24,13 @@
 #include "toytcp.h"
 #include "trace.h"
 
-/* Options go on SYNs only: MSS (4 bytes) and window scale (3 + NOP). */
-#define TOYTCP_SYN_OPTLEN	8
+/*
+ * A SYN's options: MSS (4 bytes), window scale (3 + NOP) and SACK-permitted
+ * (2 + two NOPs); NOPs where one is left out.  ACKs may carry SACK blocks
+ * (sack.c), up to the 40 bytes a header has for options.
+ */
+#define TOYTCP_SYN_OPTLEN	12
+#define TOYTCP_MAX_OPTLEN	40
 
 /* The largest segment a path MTU allows, within what the MSS field says. */
 static u16 toytcp_mtu_mss(unsigned int mtu)
@@ -89,8 +94,15 @@ static unsigned int toytcp_write_syn_options(struct sock *sk, __be32 *ptr)
 	*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | tp->adv_mss);
 	/* A SYN-ACK carries window scale only if the SYN did (RFC 7323 1.3). */
 	if (sk->sk_state == TCP_SYN_SENT || tp->wscale_ok)
-		*ptr = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
-			     (TCPOLEN_WINDOW << 8) | tp->rcv_wscale);
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			       (TCPOLEN_WINDOW << 8) | tp->rcv_wscale);
+	else
+		*ptr++ = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			       TCPOPT_NOP << 8 | TCPOPT_NOP);
+	/* and SACK-permitted likewise (RFC 2018 section 2) */
+	if (sk->sk_state == TCP_SYN_SENT || tp->sack_ok)
+		*ptr = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			     (TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
 	else
 		*ptr = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
 			     TCPOPT_NOP << 8 | TCPOPT_NOP);
@@ -111,6 +123,33 @@ static void toytcp_fill_checksum(struct sk_buff *skb, __be32 saddr,
 }
 
 /*
+ * The checksum of a connection's segment: left to the device when the route
+ * goes through one that checksums any protocol from csum_start and
+ * csum_offset (NETIF_F_HW_CSUM: loopback, veth, virtio-net); the header then
+ * holds the pseudo header's sum, as TCP's does.  A device that can only
+ * checksum TCP and UDP (NETIF_F_IP_CSUM) would not know protocol 253, so
+ * then, and when the route is stale, the checksum is computed here.
+ * skb_checksum_help() finishes a partial checksum in software if the packet
+ * ends up on another device after all.
+ */
+static void toytcp_set_checksum(struct sock *sk, struct sk_buff *skb)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct dst_entry *dst = __sk_dst_check(sk, 0);
+	struct tcphdr *th = tcp_hdr(skb);
+
+	if (!dst || !(dst->dev->features & NETIF_F_HW_CSUM)) {
+		toytcp_fill_checksum(skb, inet->inet_saddr, inet->inet_daddr);
+		return;
+	}
+	th->check = ~csum_tcpudp_magic(inet->inet_saddr, inet->inet_daddr,
+				       skb->len, IPPROTO_TCP, 0);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct tcphdr, check);
+}
+
+/*
  * Push the TCP header onto @skb (a private copy or clone) and hand it to IP.
  * @seq and @flags come from the caller; ACK number and window are current.
  */
@@ -119,12 +158,25 @@ static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
+	__be32 sack_opt[TOYTCP_MAX_OPTLEN / 4];
 	unsigned int optlen = 0;
 	struct tcphdr *th;
 	bool syn = flags & TCPHDR_SYN;
 
-	if (syn)
+	if (syn) {
 		optlen = TOYTCP_SYN_OPTLEN;
+	} else if ((flags & TCPHDR_ACK) && !(flags & TCPHDR_RST) &&
+		   tp->sack_ok) {
+		/* SACK blocks, in what the MSS leaves of a data segment */
+		unsigned int room = TOYTCP_MAX_OPTLEN;
+
+		if (skb->len)
+			room = tp->mss > skb->len ?
+			       min_t(unsigned int, room, tp->mss - skb->len) : 0;
+		optlen = toytcp_sack_write(sk, sack_opt, room);
+		if (optlen)
+			TOYTCP_INC(sock_net(sk), SACK_BLOCKS_SENT);
+	}
 	skb_push(skb, sizeof(*th) + optlen);
 	skb_reset_transport_header(skb);
 	th = tcp_hdr(skb);
@@ -141,7 +193,9 @@ static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
 	th->window = htons(toytcp_select_window(sk, syn));
 	if (syn)
 		toytcp_write_syn_options(sk, (__be32 *)(th + 1));
-	toytcp_fill_checksum(skb, inet->inet_saddr, inet->inet_daddr);
+	else if (optlen)
+		memcpy(th + 1, sack_opt, optlen);
+	toytcp_set_checksum(sk, skb);
 	trace_toytcp_segment(true, inet->inet_saddr, inet->inet_daddr, th,
 			     skb->len - th->doff * 4);
 
@@ -163,7 +217,16 @@ static int toytcp_send_queued(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *clone;
 	u8 flags = cb->flags;
 
-	clone = skb_clone(skb, GFP_ATOMIC);
+	/*
+	 * The header goes into the headroom that clones share: while an
+	 * earlier transmission of @skb is still alive (in a qdisc, or queued
+	 * at a loopback receiver), send a copy instead, so that its header is
+	 * left alone.
+	 */
+	if (skb_cloned(skb))
+		clone = pskb_copy(skb, GFP_ATOMIC);
+	else
+		clone = skb_clone(skb, GFP_ATOMIC);
 	if (!clone)
 		return -ENOBUFS;
 	/* Every segment but the very first SYN carries the ACK bit. */
@@ -249,7 +312,7 @@ int toytcp_send_syn(struct sock *sk, gfp_t gfp)
 	TOYTCP_SKB_CB(skb)->seq = tp->iss;
 	TOYTCP_SKB_CB(skb)->end_seq = tp->iss + 1;
 	TOYTCP_SKB_CB(skb)->flags = TCPHDR_SYN;
-	TOYTCP_SKB_CB(skb)->sacked = 0;
+	TOYTCP_SKB_CB(skb)->sstate = 0;
 	toytcp_queue_tail(sk, skb);
 	toytcp_push(sk);
 	return 0;
@@ -321,7 +384,7 @@ void toytcp_send_fin(struct sock *sk)
 		TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
 		TOYTCP_SKB_CB(skb)->end_seq = tp->write_seq + 1;
 		TOYTCP_SKB_CB(skb)->flags = TCPHDR_FIN;
-		TOYTCP_SKB_CB(skb)->sacked = 0;
+		TOYTCP_SKB_CB(skb)->sstate = 0;
 		toytcp_queue_tail(sk, skb);
 	}
 	toytcp_push(sk);
@@ -489,11 +552,14 @@ void toytcp_send_cookie_synack(struct sock *sk, struct sk_buff *in_skb,
 	opt = (__be32 *)(th + 1);
 	*opt++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) | mss);
 	if (peer_wscale >= 0)
-		*opt = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
-			     (TCPOLEN_WINDOW << 8) | toytcp_choose_wscale(sk));
+		*opt++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			       (TCPOLEN_WINDOW << 8) | toytcp_choose_wscale(sk));
 	else
-		*opt = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
-			     TCPOPT_NOP << 8 | TCPOPT_NOP);
+		*opt++ = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+			       TCPOPT_NOP << 8 | TCPOPT_NOP);
+	/* the cookie has no room to remember SACK-permitted: not offered */
+	*opt = htonl(TCPOPT_NOP << 24 | TCPOPT_NOP << 16 |
+		     TCPOPT_NOP << 8 | TCPOPT_NOP);
 	toytcp_ctl_reply(net, in_skb, skb, rt);
 }
 
@@ -516,10 +582,38 @@ void toytcp_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
-/* Bytes in flight, for congestion control. */
-static u32 toytcp_in_flight(const struct toytcp_sock *tp)
+/*
+ * Bytes in flight, for congestion control: all that is sent and not
+ * acknowledged, or in SACK fast recovery the pipe (sack.c).
+ */
+static u32 toytcp_in_flight(struct sock *sk)
 {
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (tp->in_recovery == TOYTCP_RECOV_FAST && tp->sack_ok)
+		return toytcp_sack_pipe(sk);
 	return tp->snd_nxt - tp->snd_una;
+}
+
+/* SACK fast recovery: send lost segments again while the pipe has room. */
+static u32 toytcp_sack_retransmit(struct sock *sk, u32 flight)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = toytcp_sack_next_hole(sk))) {
+		struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+		u32 len = cb->end_seq - cb->seq;
+
+		if (flight && flight + len > tp->cwnd)
+			break;
+		if (toytcp_retransmit_skb(sk, skb))
+			break;
+		TOYTCP_INC(sock_net(sk), SACK_RETRANS);
+		cb->sstate |= TOYTCP_SKB_RECOV_RETX;
+		flight += len;
+	}
+	return flight;
 }
 
 /*
@@ -540,7 +634,7 @@ static int toytcp_split(struct sock *sk, struct sk_buff *skb, unsigned int len)
 	TOYTCP_SKB_CB(tail)->seq = cb->seq + len;
 	TOYTCP_SKB_CB(tail)->end_seq = cb->end_seq;
 	TOYTCP_SKB_CB(tail)->flags = cb->flags & TCPHDR_FIN;
-	TOYTCP_SKB_CB(tail)->sacked = 0;
+	TOYTCP_SKB_CB(tail)->sstate = 0;
 	cb->flags &= ~TCPHDR_FIN;
 	cb->end_seq = cb->seq + len;
 	skb_trim(skb, len);
@@ -559,6 +653,11 @@ void toytcp_push(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	struct sk_buff *skb;
+	u32 flight;
+
+	flight = toytcp_in_flight(sk);
+	if (tp->in_recovery == TOYTCP_RECOV_FAST && tp->sack_ok)
+		flight = toytcp_sack_retransmit(sk, flight);
 
 	while ((skb = tp->send_head)) {
 		struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
@@ -593,14 +692,13 @@ void toytcp_push(struct sock *sk)
 			}
 		}
 		/* congestion window */
-		cwnd_room = tp->cwnd > toytcp_in_flight(tp) ?
-			    tp->cwnd - toytcp_in_flight(tp) : 0;
-		if (skb->len && skb->len > cwnd_room && toytcp_in_flight(tp))
+		cwnd_room = tp->cwnd > flight ? tp->cwnd - flight : 0;
+		if (skb->len && skb->len > cwnd_room && flight)
 			break;
 		/* Nagle: one small segment in flight at most */
 		if (!tp->opt.nodelay && skb->len < tp->mss &&
 		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
-		    !(cb->flags & TCPHDR_FIN) && toytcp_in_flight(tp))
+		    !(cb->flags & TCPHDR_FIN) && tp->snd_nxt != tp->snd_una)
 			break;
 		if (tp->opt.cork && skb->len < tp->mss &&
 		    skb_queue_is_last(&sk->sk_write_queue, skb) &&
@@ -609,11 +707,12 @@ void toytcp_push(struct sock *sk)
 send:
 		if (toytcp_send_queued(sk, skb))
 			break;
-		if (!tp->rtt_start && !cb->sacked) {
+		if (!tp->rtt_start && !(cb->sstate & TOYTCP_SKB_RETRANS)) {
 			tp->rtt_seq = cb->end_seq;
 			tp->rtt_start = jiffies;
 		}
 		tp->snd_nxt = cb->end_seq;
+		flight += cb->end_seq - cb->seq;
 		tp->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
 		toytcp_timer_data_sent(sk);
@@ -628,12 +727,25 @@ send:
  */
 int toytcp_retransmit_head(struct sock *sk)
 {
-	struct toytcp_sock *tp = toytcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb || skb == tp->send_head)
+	if (!skb || skb == toytcp_sk(sk)->send_head)
 		return 0;
-	TOYTCP_SKB_CB(skb)->sacked = 1;
+	return toytcp_retransmit_skb(sk, skb);
+}
+
+/**
+ * toytcp_retransmit_skb - send queued, already sent @skb again
+ * @sk: socket, lock held
+ * @skb: the segment
+ *
+ * Return: 0 or a negative errno from the IP layer.
+ */
+int toytcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	TOYTCP_SKB_CB(skb)->sstate |= TOYTCP_SKB_RETRANS;
 	tp->rtt_start = 0;
 	tp->total_retrans++;
 	TOYTCP_INC(sock_net(sk), RETRANS_SEGS);

@@ -93,6 +93,9 @@ static const char * const toytcp_mib_names[TOYTCP_MIB_MAX] = {
 	[TOYTCP_MIB_PERSIST_PROBES]	= "PersistProbes",
 	[TOYTCP_MIB_KEEPALIVE_PROBES]	= "KeepaliveProbes",
 	[TOYTCP_MIB_DELAYED_ACKS]	= "DelayedAcks",
+	[TOYTCP_MIB_SACK_RECOVERY]	= "SackRecovery",
+	[TOYTCP_MIB_SACK_RETRANS]	= "SackRetrans",
+	[TOYTCP_MIB_SACK_BLOCKS_SENT]	= "SackBlocksSent",
 };
 
 /* /proc/net/toytcp_stat: the counters of the reader's netns. */

@@ -451,7 +451,7 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 			TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
 			TOYTCP_SKB_CB(skb)->end_seq = tp->write_seq;
 			TOYTCP_SKB_CB(skb)->flags = 0;
-			TOYTCP_SKB_CB(skb)->sacked = 0;
+			TOYTCP_SKB_CB(skb)->sstate = 0;
 			TOYTCP_SKB_CB(skb)->charged = 1;
 			sk_wmem_queued_add(sk, skb->truesize);
 			sk_mem_charge(sk, skb->truesize);
@@ -813,6 +813,9 @@ static void toytcp_fill_info(struct sock *sk, struct tcp_info *info)
 		info->tcpi_snd_wscale = tp->snd_wscale;
 		info->tcpi_rcv_wscale = tp->rcv_wscale;
 	}
+	if (tp->sack_ok)
+		info->tcpi_options |= TCPI_OPT_SACK;
+	info->tcpi_sacked = tp->sacked_out / max_t(u16, tp->mss, 1);
 	info->tcpi_retransmits = tp->retransmits;
 	info->tcpi_backoff = tp->backoff;
 	info->tcpi_rto = jiffies_to_usecs(tp->rto);

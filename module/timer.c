@@ -244,8 +244,9 @@ static void toytcp_rtx_work(struct sock *sk)
 	 * Everything in flight may be lost: recover up to snd_nxt, one
 	 * retransmission per partial ACK (RFC 6582), not one RTO per hole.
 	 */
-	tp->in_recovery = 1;
+	tp->in_recovery = TOYTCP_RECOV_RTO;
 	tp->recover = tp->snd_nxt;
+	toytcp_sack_forget(sk);
 
 	toytcp_retransmit_head(sk);
 	tp->retransmits++;

@@ -62,7 +62,7 @@ struct toytcp_skb_cb {
 	u32	end_seq;	/* seq + data length + SYN + FIN */
 	u32	ack_seq;	/* received: acknowledgment number */
 	u8	flags;		/* TCPHDR_* */
-	u8	sacked;		/* queued: retransmitted at least once */
+	u8	sstate;		/* queued: TOYTCP_SKB_* below */
 	u8	charged;	/* queued: truesize is charged to the socket */
 	u16	window;		/* received: raw window field */
 	u32	wire_len;	/* received: SEG.LEN as sent, SYN data included */
@@ -71,11 +71,23 @@ struct toytcp_skb_cb {
 
 #define TOYTCP_SKB_CB(skb)	((struct toytcp_skb_cb *)&((skb)->cb[0]))
 
+/* toytcp_skb_cb.sstate of a queued segment */
+#define TOYTCP_SKB_RETRANS	0x01	/* sent more than once (Karn's rule) */
+#define TOYTCP_SKB_SACKED	0x02	/* the peer holds it (SACK) */
+#define TOYTCP_SKB_RECOV_RETX	0x04	/* sent again in this SACK recovery */
+
 /* Bits of toytcp_sock.deferred: timer work waiting for release_sock(). */
 enum {
 	TOYTCP_RTX_DEFERRED,
 	TOYTCP_DELACK_DEFERRED,
 	TOYTCP_KEEPALIVE_DEFERRED,
+};
+
+/* toytcp_sock.in_recovery */
+enum {
+	TOYTCP_RECOV_NONE,
+	TOYTCP_RECOV_FAST,	/* fast recovery: NewReno, or SACK's RFC 6675 */
+	TOYTCP_RECOV_RTO,	/* after a timeout: NewReno up to recover */
 };
 
 /* What the retransmission timer is armed for. */
@@ -126,6 +138,7 @@ struct toytcp_sock {
 	u32	rcv_wup;	/* rcv_nxt when rcv_wnd was advertised */
 	u32	copied_seq;	/* next byte the user reads */
 	struct sk_buff_head ooo_queue;	/* out-of-order segments by seq */
+	u32	ooo_last_seq;	/* seq of the last segment put on ooo_queue */
 	u16	rcv_ratio;	/* data bytes per 1024 bytes of skb truesize */
 
 	/* options */
@@ -134,6 +147,7 @@ struct toytcp_sock {
 	u8	snd_wscale;	/* peer's window shift */
 	u8	rcv_wscale;	/* our window shift */
 	u8	wscale_ok:1,	/* both sides sent the window scale option */
+		sack_ok:1,	/* both sides sent SACK-permitted (RFC 2018) */
 		fin_sent:1,	/* our FIN has been queued */
 		quickack:1;	/* next ACK is not delayed */
 
@@ -156,7 +170,11 @@ struct toytcp_sock {
 	u32	cwnd;		/* bytes */
 	u32	ssthresh;	/* bytes */
 	u32	recover;	/* NewReno: snd_nxt when recovery began */
-	u8	in_recovery;
+	u8	in_recovery;	/* TOYTCP_RECOV_* */
+
+	/* SACK scoreboard of the write queue (sack.c) */
+	u32	sacked_out;	/* bytes marked TOYTCP_SKB_SACKED */
+	u32	highest_sack;	/* end_seq of the highest SACKed segment */
 
 	/* delayed ACK */
 	u8	ack_pending;	/* an ACK is owed */
@@ -282,6 +300,7 @@ void toytcp_send_cookie_synack(struct sock *sk, struct sk_buff *in_skb,
 			       u32 cookie, int peer_wscale);
 void toytcp_push(struct sock *sk);
 int toytcp_retransmit_head(struct sock *sk);
+int toytcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 void toytcp_send_probe(struct sock *sk);
 void toytcp_free_queued(struct sock *sk, struct sk_buff *skb);
 void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb);
@@ -295,9 +314,22 @@ void toytcp_update_mss(struct sock *sk, u16 peer_mss);
 struct toytcp_options {
 	u16	mss;		/* 0: not present */
 	s8	wscale;		/* -1: not present */
+	u8	sack_ok;	/* SYN: SACK-permitted present */
+	u8	sack_off;	/* not SYN: offset of the SACK option from th, 0: none */
+	u8	num_sacks;	/* its number of blocks */
 };
 
 int toytcp_parse_options(const struct tcphdr *th, struct toytcp_options *opt);
+
+/* sack.c */
+unsigned int toytcp_sack_write(struct sock *sk, __be32 *ptr, unsigned int room);
+void toytcp_sack_update(struct sock *sk, const struct tcphdr *th,
+			const struct toytcp_options *opt);
+void toytcp_sack_unlink(struct sock *sk, struct sk_buff *skb);
+u32 toytcp_sack_pipe(struct sock *sk);
+struct sk_buff *toytcp_sack_next_hole(struct sock *sk);
+void toytcp_sack_end_recovery(struct sock *sk);
+void toytcp_sack_forget(struct sock *sk);
 
 /* isn.c */
 u32 toytcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);

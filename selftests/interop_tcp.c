@@ -275,9 +275,17 @@ static void transfer_test(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, interop_pair(self, toy_client, &toy, &tcp));
 	EXPECT_EQ(TCP_ESTABLISHED, tstate(toy));
 	EXPECT_EQ(TCP_ESTABLISHED, tstate(tcp));
-	/* b's TCP offered SACK and timestamps; toytcp takes neither */
+	/*
+	 * b's TCP offered SACK and timestamps: both ends agree on SACK and
+	 * window scale; toytcp does not do timestamps
+	 */
 	ASSERT_EQ(0, tinfo(tcp, &ti));
-	EXPECT_EQ(0, ti.tcpi_options & (TCPI_OPT_SACK | TCPI_OPT_TIMESTAMPS));
+	EXPECT_EQ(0, ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	EXPECT_NE(0, ti.tcpi_options & TCPI_OPT_SACK);
+	EXPECT_NE(0, ti.tcpi_options & TCPI_OPT_WSCALE);
+	ASSERT_EQ(0, tinfo(toy, &ti));
+	EXPECT_EQ(0, ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+	EXPECT_NE(0, ti.tcpi_options & TCPI_OPT_SACK);
 	EXPECT_NE(0, ti.tcpi_options & TCPI_OPT_WSCALE);
 	both_ways(_metadata, toy, tcp, XFER);
 	/* both sent FIN after their data: both saw EOF, close now */
@@ -428,8 +436,12 @@ TEST_F_TIMEOUT(interop, connection_refused_both_ways, 120)
 static void lossy_test(struct __test_metadata *_metadata,
 		       struct _test_data_interop *self, bool toy_client)
 {
+	long recov0, blocks0, recov, blocks;
 	int toy, tcp;
 
+	ASSERT_EQ(0, ns_enter(self->a));
+	recov0 = stat_get("SackRecovery");
+	blocks0 = stat_get("SackBlocksSent");
 	ASSERT_EQ(0, ns_enter(self->r));
 	ASSERT_EQ(0, run(TC_CMD " qdisc add dev ra root netem loss 2%%"));
 	ASSERT_EQ(0, run(TC_CMD " qdisc add dev rb root netem loss 2%%"));
@@ -437,6 +449,17 @@ static void lossy_test(struct __test_metadata *_metadata,
 	both_ways(_metadata, toy, tcp, LOSSY_XFER);
 	TH_LOG("retransmitted: toytcp %u, tcp %u segments", total_retrans(toy),
 	       total_retrans(tcp));
+	/*
+	 * SACK both ways: toytcp recovered with the TCP receiver's blocks,
+	 * and told the TCP sender about its own holes
+	 */
+	ASSERT_EQ(0, ns_enter(self->a));
+	recov = stat_get("SackRecovery") - recov0;
+	blocks = stat_get("SackBlocksSent") - blocks0;
+	TH_LOG("toytcp: %ld SACK recoveries, %ld ACKs with SACK blocks",
+	       recov, blocks);
+	EXPECT_LT(0, recov);
+	EXPECT_LT(0, blocks);
 	close(toy);
 	close(tcp);
 }
