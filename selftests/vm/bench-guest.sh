@@ -23,9 +23,9 @@
 #                64 KiB TCP super-packets.
 #
 # Kernel command line (bench.sh sets it from BENCH_* in its environment):
-#   toytcp_bench.seconds=N        stream, rr, crr: seconds per run (5)
-#   toytcp_bench.loss_seconds=N   loss: seconds per run (20)
-#   toytcp_bench.reps=N           runs per protocol and measurement (3)
+#   toytcp_bench.seconds=N        stream, rr, crr: seconds per run (4)
+#   toytcp_bench.loss_seconds=N   loss: seconds per run (15)
+#   toytcp_bench.reps=N           runs per protocol and measurement (5)
 #   toytcp_bench.conns=N          idle: connections (10000)
 #   toytcp_bench.only=a,b         only these measurements
 #   toytcp_bench.perf=1           then perf record -a -g one more stream_lo
@@ -47,7 +47,7 @@
 BENCH=/usr/bin/toytcp-bench
 PERF=/usr/bin/perf
 
-seconds=5 loss_seconds=20 reps=3 conns=10000 only="" perf=0
+seconds=4 loss_seconds=15 reps=5 conns=10000 only="" perf=0
 # shellcheck disable=SC2013 # words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -118,6 +118,14 @@ run_one() {
 	return "$rc"
 }
 
+# perf_report ARGS...: perf report of /tmp/perf.data without call graphs,
+# headers or empty columns, each line prefixed "perf: ".
+perf_report() {
+	"$PERF" report -i /tmp/perf.data --stdio -g none "$@" 2>/dev/null |
+		grep -v '^#' | grep -v '^ *$' |
+		sed -e 's/\( *-\)* *$//' -e 's/^/perf: /'
+}
+
 # perf record of one more stream_lo run per protocol (not counted), and
 # the symbols with the most samples.
 run_perf() {
@@ -135,13 +143,11 @@ run_perf() {
 			--server-ns "$ns" --client-ns "$ns" 2>&1 | sed 's/^/perf: /'
 		netns_cleanup
 		echo "perf: --- self time by symbol (perf report --no-children)"
-		"$PERF" report -i /tmp/perf.data --stdio --no-children \
-			--sort symbol -g none --percent-limit 0.7 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | head -n 40 | sed 's/^/perf: /'
+		perf_report --no-children --sort symbol --percent-limit 0.5 | head -n 40
+		echo "perf: --- time including callees (perf report --children)"
+		perf_report --children --sort symbol --percent-limit 3 | head -n 60
 		echo "perf: --- by module (dso)"
-		"$PERF" report -i /tmp/perf.data --stdio --no-children \
-			--sort dso -g none --percent-limit 1 2>/dev/null |
-			grep -v '^#' | grep -v '^$' | head -n 12 | sed 's/^/perf: /'
+		perf_report --no-children --sort dso --percent-limit 0.5 | head -n 12
 		rm -f /tmp/perf.data
 	done
 }

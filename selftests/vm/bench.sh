@@ -15,14 +15,20 @@
 #   bench.sh            (after "make": needs module/toytcp.ko, tools/toytcp-bench)
 #
 # Environment:
-#   BENCH_SECONDS=N       stream, rr and crr runs last N seconds (5)
-#   BENCH_LOSS_SECONDS=N  the 1% loss runs last N seconds (20)
-#   BENCH_REPS=N          runs per protocol and measurement (3)
+#   BENCH_SECONDS=N       stream, rr and crr runs last N seconds (4)
+#   BENCH_LOSS_SECONDS=N  the 1% loss runs last N seconds (15)
+#   BENCH_REPS=N          runs per protocol and measurement (5)
 #   BENCH_CONNS=N         idle connections (10000)
 #   BENCH_ONLY=a,b        only some of: idle stream_lo stream_veth rr crr loss
 #   BENCH_PERF=1          also perf record -a -g a toytcp and a TCP bulk
 #                         loopback run and print perf report's top symbols
 #                         (puts Debian's perf, linux-perf, in the VM)
+#   BENCH_SMP=N           the guest's CPUs (1).  With two, a 1-byte
+#                         ping-pong crosses CPUs, and each wakeup of an
+#                         emulated CPU waits for the host to schedule its
+#                         thread: on a 2-core host shared with other VMs,
+#                         RR measured 230-530/s with two and 2,500-4,600/s
+#                         with one (same boot, same module)
 #   BENCH_TIMEOUT=N       kill the VM after N seconds (default: worked out
 #                         from the above)
 #   TOYTCP_VM_MEM         the guest's memory (default 1G)
@@ -40,9 +46,10 @@ export KVER
 out=$flavour_vm/bench
 res=$BUILD/bench
 
-seconds=${BENCH_SECONDS:-5}
-loss_seconds=${BENCH_LOSS_SECONDS:-20}
-reps=${BENCH_REPS:-3}
+seconds=${BENCH_SECONDS:-4}
+loss_seconds=${BENCH_LOSS_SECONDS:-15}
+reps=${BENCH_REPS:-5}
+smp=${BENCH_SMP:-1}
 conns=${BENCH_CONNS:-10000}
 only=${BENCH_ONLY:-}
 perf=${BENCH_PERF:-0}
@@ -177,7 +184,7 @@ main() {
 	[ -n "$only" ] && args+=" toytcp_bench.only=$only"
 	settings_json="{\"seconds\": $seconds, \"loss_seconds\": $loss_seconds, \"reps\": $reps,"
 	settings_json+=" \"conns\": $conns, \"only\": \"$only\", \"accel\": \"$accel\","
-	settings_json+=" \"vm_mem\": \"${TOYTCP_VM_MEM:-1G}\"}"
+	settings_json+=" \"vm_mem\": \"${TOYTCP_VM_MEM:-1G}\", \"vm_cpus\": $smp}"
 	# Boot and idle runs take about 30 s each under emulation; twice
 	# the estimate, at least 15 minutes.
 	limit=$((2 * (120 + reps * 2 * (60 + 4 * (seconds + 5) + loss_seconds + 5)) +
@@ -194,10 +201,10 @@ main() {
 	fi
 
 	TOYTCP_VM_PERF=$perf "$here/mkinitramfs.sh"
-	echo "=== booting Linux $KVER in QEMU, $accel; toytcp and TCP alternately ($args)"
+	echo "=== booting Linux $KVER in QEMU, $accel; $smp CPU(s); toytcp and TCP alternately ($args)"
 	start=$(date +%s)
 	rc=0
-	"$here/run-vm.sh" -m bench -o "$out" -T "$limit" -a "$args" || rc=$?
+	TOYTCP_VM_SMP=$smp "$here/run-vm.sh" -m bench -o "$out" -T "$limit" -a "$args" || rc=$?
 	echo "bench: the VM ran $(($(date +%s) - start)) s"
 
 	grep -a '^bench test=' "$out/output.log" >"$res/results.txt" || true

@@ -20,7 +20,8 @@
 #   -a ARGS     more kernel command line
 #   -q          do not copy the guest's output to stdout
 #
-# TOYTCP_VM_MEM is QEMU's -m, the guest's memory (default 1G).
+# TOYTCP_VM_MEM is QEMU's -m, the guest's memory (default 1G);
+# TOYTCP_VM_SMP its -smp (default: the flavour's, two CPUs).
 # TOYTCP_VM_FLAVOUR=debug boots the debug kernel instead of Debian's
 # (flavour.sh), with the tests' timeouts scaled by toytcp_vm.timeout_scale.
 #
@@ -203,7 +204,7 @@ main() {
 	# guest reboots (-no-reboot), which is how the guest powers off, and
 	# on a panic (panic=-1 reboots at once).
 	qemu=(qemu-system-x86_64
-		"${accel[@]}" -cpu max -m "${TOYTCP_VM_MEM:-1G}" -smp "$flavour_smp"
+		"${accel[@]}" -cpu max -m "${TOYTCP_VM_MEM:-1G}" -smp "${TOYTCP_VM_SMP:-$flavour_smp}"
 		-nodefaults -nographic -no-reboot
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline"
 		-serial "file:$out/console.log" -serial stdio -monitor none)
