@@ -361,10 +361,21 @@ static void toytcp_cong_ack(struct sock *sk, u32 ack, u32 acked)
 		}
 		return;
 	}
-	if (tp->cwnd < tp->ssthresh)
-		tp->cwnd += min(acked, (u32)tp->mss);
-	else
-		tp->cwnd += max_t(u32, (u32)tp->mss * tp->mss / tp->cwnd, 1);
+	/*
+	 * Appropriate byte counting (RFC 3465): growth follows the bytes
+	 * acknowledged, not the number of ACKs, so that delayed ACKs do not
+	 * halve it.  Slow start: up to 2 MSS per ACK (L = 2).  Congestion
+	 * avoidance: one MSS per cwnd of bytes acknowledged.
+	 */
+	if (tp->cwnd < tp->ssthresh) {
+		tp->cwnd += min(acked, 2 * (u32)tp->mss);
+	} else {
+		tp->cwnd_acked += acked;
+		if (tp->cwnd_acked >= tp->cwnd) {
+			tp->cwnd_acked -= tp->cwnd;
+			tp->cwnd += tp->mss;
+		}
+	}
 	tp->cwnd = min_t(u32, tp->cwnd, 1U << 30);
 }
 

@@ -169,6 +169,7 @@ struct toytcp_sock {
 	/* congestion control: Reno, RFC 5681 */
 	u32	cwnd;		/* bytes */
 	u32	ssthresh;	/* bytes */
+	u32	cwnd_acked;	/* bytes acknowledged toward the next cwnd step */
 	u32	recover;	/* NewReno: snd_nxt when recovery began */
 	u8	in_recovery;	/* TOYTCP_RECOV_* */
 

@@ -237,9 +237,10 @@ if [ "${TOYTCP_VM_PERF:-0}" = 1 ]; then
 	fi
 fi
 # Debian programs the selftests run over toytcp (preload_apps.sh,
-# tshark_decode.sh), with their libraries; a test that misses one says so.
+# tshark_decode.sh), and ethtool to turn a veth's offloads off, with their
+# libraries; a test that misses one says so.
 for prog in /usr/bin/iperf3 /usr/sbin/mini_httpd /usr/bin/wget \
-	    /usr/bin/tshark /usr/bin/dumpcap; do
+	    /usr/bin/tshark /usr/bin/dumpcap /usr/sbin/ethtool; do
 	if [ -x "$prog" ]; then
 		copy_elf "$prog"
 	else
