@@ -485,6 +485,7 @@ struct notes {
 	const char *gap;		/* %s time */
 	const char *relative;		/* %u, %u */
 	const char *states;		/* %s side */
+	const char *in_flight;		/* %.1f ms */
 	const char *title[4];
 };
 
@@ -513,6 +514,7 @@ static const struct notes notes_en = {
 	.reset = "RST: the connection is aborted",
 	.gap = "%s later",
 	.states = "%s states: ",
+	.in_flight = "in flight for %.1f ms: the next arrow left before this one arrived, they cross",
 	.relative = "seq and ack are relative to each side's ISN (client %u, server %u)",
 	.title = { "handshake, data, four-way close",
 		   "half-close: data after the FIN",
@@ -545,6 +547,7 @@ static const struct notes notes_zh = {
 	.reset = "RST：连接被中止",
 	.gap = "%s 之后",
 	.states = "%s状态：",
+	.in_flight = "在途 %.1f 毫秒：它到达之前，下一个箭头已经发出，两者交叉",
 	.relative = "seq 和 ack 均相对于各自的初始序号 ISN（客户端 %u，服务器 %u）",
 	.title = { "三次握手、数据传输、四次挥手",
 		   "半关闭：FIN 之后的数据",
@@ -875,6 +878,14 @@ static void build(struct ladder *l, const struct trace *tr, struct ep cl,
 				}
 			}
 		}
+		/* in flight while the other side sent: the two cross */
+		for (i = j + 1; a->has_in && i < n; i++)
+			if (l->arrows[i].from != a->from && l->arrows[i].has_out &&
+			    l->arrows[i].t_out < a->t_in) {
+				note_add(no, nsz, N->in_flight,
+					 (a->t_in - a->t_out) * 1000);
+				break;
+			}
 		if (!a->has_in)
 			note_add(no, nsz, "%s", N->lost);
 		else if (has_flag(a->flags, "SYN") && a->from == CLIENT &&
