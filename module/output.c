@@ -618,26 +618,37 @@ static u32 toytcp_sack_retransmit(struct sock *sk, u32 flight)
 
 /*
  * Split queued @skb so that its first part carries @len data bytes; the
- * rest becomes a new unsent skb after it.  Return: 0 or -ENOMEM.
+ * rest becomes a new unsent skb after it.  The data is in page fragments
+ * (sendmsg()), which skb_split() moves; their share of the truesize, and
+ * of what the socket is charged, moves with them (a receiver's
+ * skb_try_coalesce() relies on truesize covering the data).
+ * Return: 0 or -ENOMEM.
  */
 static int toytcp_split(struct sock *sk, struct sk_buff *skb, unsigned int len)
 {
 	struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
-	unsigned int rest = skb->len - len;
+	unsigned int moved = skb->len - len;
 	struct sk_buff *tail;
 
-	tail = alloc_skb_fclone(TOYTCP_MAX_HEADER + rest, GFP_ATOMIC);
+	if (skb_headlen(skb) > len)
+		return -EINVAL;	/* not a sendmsg() skb: send it whole */
+	tail = alloc_skb_fclone(TOYTCP_MAX_HEADER, GFP_ATOMIC);
 	if (!tail)
 		return -ENOMEM;
 	skb_reserve(tail, TOYTCP_MAX_HEADER);
-	skb_put_data(tail, skb->data + len, rest);
+	skb_split(skb, tail, len);
+	skb->truesize -= moved;
+	if (cb->charged) {
+		sk_wmem_queued_add(sk, -moved);
+		sk_mem_uncharge(sk, moved);
+	}
+	tail->truesize += moved;
 	TOYTCP_SKB_CB(tail)->seq = cb->seq + len;
 	TOYTCP_SKB_CB(tail)->end_seq = cb->end_seq;
 	TOYTCP_SKB_CB(tail)->flags = cb->flags & TCPHDR_FIN;
 	TOYTCP_SKB_CB(tail)->sstate = 0;
 	cb->flags &= ~TCPHDR_FIN;
 	cb->end_seq = cb->seq + len;
-	skb_trim(skb, len);
 
 	toytcp_charge_queued(sk, tail);
 	__skb_queue_after(&sk->sk_write_queue, skb, tail);

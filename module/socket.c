@@ -399,6 +399,20 @@ failure:
 }
 
 /* Grow the tail skb or queue a new one; copy @msg in.  Lock held. */
+/* An skb sendmsg() queued but put no data in goes away again. */
+static void toytcp_remove_empty_tail(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (!skb || skb->len || skb != tp->send_head ||
+	    (TOYTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)))
+		return;
+	__skb_unlink(skb, &sk->sk_write_queue);
+	tp->send_head = NULL;
+	toytcp_free_queued(sk, skb);
+}
+
 static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 				 size_t size)
 {
@@ -422,24 +436,32 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 	}
 
 	/*
-	 * One skb is one segment.  Its payload stops short of an MSS where a
-	 * full MSS would double the allocation (loopback's 64 KiB MSS).
+	 * One skb is one segment, at most an MSS (and 64 KiB).  Its data is
+	 * in page fragments (sk_page_frag(): pages reused across writes, not
+	 * an allocation per segment), behind a linear part for the headers
+	 * only.
 	 */
-	goal = min_t(u32, tp->mss, SKB_WITH_OVERHEAD(SZ_64K) - TOYTCP_MAX_HEADER);
+	goal = min_t(u32, tp->mss, SZ_64K - TOYTCP_MAX_HEADER);
 	while (msg_data_left(msg)) {
 		struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-		size_t copy, room;
+		struct page_frag *pfrag = sk_page_frag(sk);
+		bool merge = false;
+		size_t copy;
+		int i = 0;
 
+		if (!sk_page_frag_refill(sk, pfrag))
+			goto wait_for_memory;
+		if (skb) {
+			i = skb_shinfo(skb)->nr_frags;
+			merge = skb_can_coalesce(skb, i, pfrag->page,
+						 pfrag->offset);
+		}
 		if (!skb || !tp->send_head || skb->len >= goal ||
 		    (TOYTCP_SKB_CB(skb)->flags & (TCPHDR_SYN | TCPHDR_FIN)) ||
-		    !skb_tailroom(skb)) {
+		    (!merge && i >= MAX_SKB_FRAGS)) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_memory;
-			/* sized to the data, so truesize stays near len */
-			room = max_t(size_t, msg_data_left(msg),
-				     SKB_WITH_OVERHEAD(2048) - TOYTCP_MAX_HEADER);
-			room = min_t(size_t, room, goal);
-			skb = alloc_skb_fclone(TOYTCP_MAX_HEADER + room,
+			skb = alloc_skb_fclone(TOYTCP_MAX_HEADER,
 					       sk->sk_allocation);
 			if (!skb)
 				goto wait_for_memory;
@@ -458,21 +480,38 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 			__skb_queue_tail(&sk->sk_write_queue, skb);
 			if (!tp->send_head)
 				tp->send_head = skb;
+			i = 0;
+			merge = false;
 		}
 		copy = min_t(size_t, msg_data_left(msg), goal - skb->len);
-		copy = min_t(size_t, copy, skb_tailroom(skb));
-		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
-		    copy) {
-			skb_trim(skb, skb->len - copy);
+		copy = min_t(size_t, copy, pfrag->size - pfrag->offset);
+		if (!sk_wmem_schedule(sk, copy))
+			goto wait_for_memory;
+		if (copy_page_from_iter(pfrag->page, pfrag->offset, copy,
+					&msg->msg_iter) != copy) {
 			err = -EFAULT;
 			goto out_err;
 		}
+		if (merge) {
+			skb_frag_size_add(&skb_shinfo(skb)->frags[i - 1], copy);
+		} else {
+			skb_fill_page_desc(skb, i, pfrag->page, pfrag->offset,
+					   copy);
+			get_page(pfrag->page);
+		}
+		pfrag->offset += copy;
+		skb->len += copy;
+		skb->data_len += copy;
+		skb->truesize += copy;
+		sk_wmem_queued_add(sk, copy);
+		sk_mem_charge(sk, copy);
 		TOYTCP_SKB_CB(skb)->end_seq += copy;
 		tp->write_seq += copy;
 		copied += copy;
 		continue;
 
 wait_for_memory:
+		toytcp_remove_empty_tail(sk);
 		toytcp_push(sk);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
@@ -482,6 +521,7 @@ wait_for_memory:
 	return copied;
 
 out_err:
+	toytcp_remove_empty_tail(sk);
 	if (copied) {
 		toytcp_push(sk);
 		return copied;

@@ -434,7 +434,9 @@ TEST_F_TIMEOUT(interop, connection_refused_both_ways, 120)
 
 /* 2% loss each way in r (netem on both of its egresses). */
 static void lossy_test(struct __test_metadata *_metadata,
-		       struct _test_data_interop *self, bool toy_client)
+		       struct _test_data_interop *self,
+		       const struct _fixture_variant_interop *variant,
+		       bool toy_client)
 {
 	long recov0, blocks0, recov, blocks;
 	int toy, tcp;
@@ -451,7 +453,9 @@ static void lossy_test(struct __test_metadata *_metadata,
 	       total_retrans(tcp));
 	/*
 	 * SACK both ways: toytcp recovered with the TCP receiver's blocks,
-	 * and told the TCP sender about its own holes
+	 * and told the TCP sender about its own holes.  With offloads on,
+	 * netem drops b's 64 KiB GSO packets whole, one in 50: there may be
+	 * no hole for toytcp to report.
 	 */
 	ASSERT_EQ(0, ns_enter(self->a));
 	recov = stat_get("SackRecovery") - recov0;
@@ -459,19 +463,20 @@ static void lossy_test(struct __test_metadata *_metadata,
 	TH_LOG("toytcp: %ld SACK recoveries, %ld ACKs with SACK blocks",
 	       recov, blocks);
 	EXPECT_LT(0, recov);
-	EXPECT_LT(0, blocks);
+	if (!variant->offloads)
+		EXPECT_LT(0, blocks);
 	close(toy);
 	close(tcp);
 }
 
 TEST_F_TIMEOUT(interop, lossy_toytcp_client, 300)
 {
-	lossy_test(_metadata, self, true);
+	lossy_test(_metadata, self, variant, true);
 }
 
 TEST_F_TIMEOUT(interop, lossy_tcp_client, 300)
 {
-	lossy_test(_metadata, self, false);
+	lossy_test(_metadata, self, variant, false);
 }
 
 TOYTCP_HARNESS_MAIN
