@@ -419,7 +419,23 @@ static void toytcp_sack_check_loss(struct sock *sk)
 		toytcp_enter_recovery(sk);
 }
 
-/* A duplicate ACK: the third starts fast recovery (RFC 5681 3.2). */
+/*
+ * Duplicate ACKs that mean loss: three (RFC 5681 3.2), or with fewer than
+ * four segments outstanding and nothing new to send, one less than those
+ * (early retransmit, RFC 5827): a small window could never bring three.
+ */
+static unsigned int toytcp_dupthresh(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 outstanding = DIV_ROUND_UP(tp->snd_nxt - tp->snd_una,
+				       max_t(u32, tp->mss, 1));
+
+	if (outstanding < 4 && !tp->send_head)
+		return max_t(u32, outstanding - 1, 1);
+	return 3;
+}
+
+/* A duplicate ACK: the third (usually) starts fast recovery (RFC 5681 3.2). */
 static void toytcp_dupack(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
@@ -430,8 +446,12 @@ static void toytcp_dupack(struct sock *sk)
 			tp->cwnd += tp->mss;
 		return;
 	}
-	if (++tp->dupacks < 3)
+	if (tp->dupacks < U8_MAX)
+		tp->dupacks++;
+	if (tp->dupacks < toytcp_dupthresh(sk)) {
+		/* limited transmit: new data may go out (toytcp_push()) */
 		return;
+	}
 	toytcp_enter_recovery(sk);
 }
 

@@ -703,7 +703,13 @@ void toytcp_push(struct sock *sk)
 			}
 		}
 		/* congestion window */
-		cwnd_room = tp->cwnd > flight ? tp->cwnd - flight : 0;
+		/*
+		 * Limited transmit (RFC 3042): the first two duplicate ACKs
+		 * each let one new segment out beyond cwnd.
+		 */
+		cwnd_room = tp->cwnd + (tp->in_recovery ? 0 :
+					min_t(u32, tp->dupacks, 2) * tp->mss);
+		cwnd_room = cwnd_room > flight ? cwnd_room - flight : 0;
 		if (skb->len && skb->len > cwnd_room && flight)
 			break;
 		/* Nagle: one small segment in flight at most */
