@@ -13,8 +13,10 @@
  *
  * As sender, the blocks mark segments of the write queue SACKED; sacked_out
  * counts their bytes and highest_sack is where the highest of them ends.
- * During fast recovery an unSACKed segment below highest_sack is taken as
- * lost, and the amount in the network ("pipe") is what was sent and is
+ * An unSACKed segment is taken as lost once more than 2 MSS above it are
+ * SACKed (RFC 6675 IsLost(), with DupThresh 3): lost_bound is the end of
+ * the highest such segment, recomputed with each SACK.  During fast
+ * recovery the amount in the network ("pipe") is what was sent and is
  * neither SACKed nor lost, plus what was sent again in this recovery.
  * output.c sends while the pipe is below cwnd: the lost segments first,
  * once each, then new data.  A retransmission timeout forgets the marks
@@ -124,6 +126,31 @@ static void toytcp_sack_mark(struct sock *sk, u32 start, u32 end)
 	}
 }
 
+/* Set lost_bound: walk down from the last segment sent. */
+static void toytcp_sack_find_lost(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	u32 above = 0, limit = 2 * (u32)tp->mss;
+	struct sk_buff *skb;
+
+	tp->lost_bound = tp->snd_una;
+	if (!tp->sacked_out)
+		return;
+	skb = tp->send_head ? tp->send_head->prev :
+			      skb_peek_tail(&sk->sk_write_queue);
+	for (; skb && skb != (struct sk_buff *)&sk->sk_write_queue;
+	     skb = skb->prev) {
+		struct toytcp_skb_cb *cb = TOYTCP_SKB_CB(skb);
+
+		if (cb->sstate & TOYTCP_SKB_SACKED) {
+			above += cb->end_seq - cb->seq;
+		} else if (above > limit) {
+			tp->lost_bound = cb->end_seq;
+			return;
+		}
+	}
+}
+
 /**
  * toytcp_sack_update - take the SACK blocks of an incoming ACK
  * @sk: socket, lock held
@@ -156,6 +183,7 @@ void toytcp_sack_update(struct sock *sk, const struct tcphdr *th,
 			continue;
 		toytcp_sack_mark(sk, start, end);
 	}
+	toytcp_sack_find_lost(sk);
 }
 
 /**
@@ -177,7 +205,7 @@ static bool toytcp_sack_lost(const struct toytcp_sock *tp,
 			     const struct sk_buff *skb)
 {
 	return tp->sacked_out &&
-	       toytcp_before(TOYTCP_SKB_CB(skb)->seq, tp->highest_sack);
+	       toytcp_before(TOYTCP_SKB_CB(skb)->seq, tp->lost_bound);
 }
 
 /**
@@ -260,4 +288,5 @@ void toytcp_sack_forget(struct sock *sk)
 		TOYTCP_SKB_CB(skb)->sstate &= TOYTCP_SKB_RETRANS;
 	tp->sacked_out = 0;
 	tp->highest_sack = tp->snd_una;
+	tp->lost_bound = tp->snd_una;
 }

@@ -176,6 +176,7 @@ struct toytcp_sock {
 	/* SACK scoreboard of the write queue (sack.c) */
 	u32	sacked_out;	/* bytes marked TOYTCP_SKB_SACKED */
 	u32	highest_sack;	/* end_seq of the highest SACKed segment */
+	u32	lost_bound;	/* segments below it are lost (sack.c) */
 
 	/* delayed ACK */
 	u8	ack_pending;	/* an ACK is owed */
