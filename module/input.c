@@ -525,7 +525,12 @@ static bool toytcp_ack(struct sock *sk, struct sk_buff *skb)
 	toytcp_timer_ack_advanced(sk);
 
 	sk_mem_reclaim(sk);
-	if (sk->sk_socket && sk_stream_is_writeable(sk))
+	/*
+	 * Wake writers only if one found the buffer full (sendmsg() waiting,
+	 * or poll() without POLLOUT): readers sleep on the same queue.
+	 */
+	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags) &&
+	    sk_stream_is_writeable(sk))
 		sk->sk_write_space(sk);
 	return true;
 }

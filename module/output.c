@@ -730,6 +730,13 @@ send:
 		}
 		tp->snd_nxt = cb->end_seq;
 		flight += cb->end_seq - cb->seq;
+		/*
+		 * Data sent soon after a segment came in: an exchange, whose
+		 * next answer will carry the ACK (toytcp_cleanup_rbuf()).
+		 */
+		if (skb->len &&
+		    time_before(jiffies, tp->rcv_tstamp + TOYTCP_DELACK_MIN))
+			tp->pingpong = 1;
 		tp->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
 				NULL : skb->next;
 		toytcp_timer_data_sent(sk);

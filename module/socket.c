@@ -539,7 +539,11 @@ static int toytcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	return ret;
 }
 
-/* After the user read: offer the freed space if it is worth a segment. */
+/*
+ * After the user read: offer the freed space if it is worth a segment, and
+ * send an ACK still owed, unless the connection is an exchange (pingpong):
+ * then the answer the user is about to write carries it, as with TCP.
+ */
 static void toytcp_cleanup_rbuf(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
@@ -554,7 +558,7 @@ static void toytcp_cleanup_rbuf(struct sock *sk)
 					    READ_ONCE(sk->sk_rcvbuf) / 4) &&
 	    win >= 2 * cur)
 		toytcp_send_ack(sk);
-	else if (tp->ack_pending && tp->unacked_segs)
+	else if (tp->ack_pending && tp->unacked_segs && !tp->pingpong)
 		toytcp_send_ack(sk);
 }
 

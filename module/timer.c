@@ -271,6 +271,8 @@ static void toytcp_delack_work(struct sock *sk)
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
 	if (tp->ack_pending) {
+		/* no answer came in time to carry it: not an exchange */
+		tp->pingpong = 0;
 		TOYTCP_INC(sock_net(sk), DELAYED_ACKS);
 		toytcp_send_ack(sk);
 	}

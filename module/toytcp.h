@@ -149,7 +149,8 @@ struct toytcp_sock {
 	u8	wscale_ok:1,	/* both sides sent the window scale option */
 		sack_ok:1,	/* both sides sent SACK-permitted (RFC 2018) */
 		fin_sent:1,	/* our FIN has been queued */
-		quickack:1;	/* next ACK is not delayed */
+		quickack:1,	/* next ACK is not delayed */
+		pingpong:1;	/* interactive: our data follows the peer's */
 
 	/* round trip and retransmission, RFC 6298 */
 	u32	srtt_us;	/* smoothed RTT << 3, 0 before the first sample */

@@ -30,6 +30,8 @@
 #   toytcp_bench.only=a,b         only these measurements
 #   toytcp_bench.perf=1           then perf record -a -g one more stream_lo
 #                                 run per protocol; perf report's top lines
+#   toytcp_bench.perf_mode=M      the mode perf records: stream (default),
+#                                 rr or crr, over loopback
 #
 # Output, one line per run:
 #   bench test=NAME rep=N result mode=... proto=... KEY=VALUE...
@@ -47,7 +49,7 @@
 BENCH=/usr/bin/toytcp-bench
 PERF=/usr/bin/perf
 
-seconds=4 loss_seconds=15 reps=5 conns=10000 only="" perf=0
+seconds=4 loss_seconds=15 reps=5 conns=10000 only="" perf=0 perf_mode=stream
 # shellcheck disable=SC2013 # words, not lines
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
@@ -57,6 +59,7 @@ for arg in $(cat /proc/cmdline); do
 	toytcp_bench.conns=*) conns=${arg#*=} ;;
 	toytcp_bench.only=*) only=$(echo "${arg#*=}" | tr , ' ') ;;
 	toytcp_bench.perf=*) perf=${arg#*=} ;;
+	toytcp_bench.perf_mode=*) perf_mode=${arg#*=} ;;
 	esac
 done
 all="idle stream_lo stream_veth rr crr loss"
@@ -137,9 +140,9 @@ run_perf() {
 	fi
 	for proto in toytcp tcp; do
 		setup_lo || return 1
-		echo "perf: === $proto stream_lo ($seconds s), perf record -a -g"
+		echo "perf: === $proto $perf_mode over loopback ($seconds s), perf record -a -g"
 		"$PERF" record -q -a -g -o /tmp/perf.data -- \
-			"$BENCH" -p "$proto" -m stream -t "$seconds" \
+			"$BENCH" -p "$proto" -m "$perf_mode" -t "$seconds" \
 			--server-ns "$ns" --client-ns "$ns" 2>&1 | sed 's/^/perf: /'
 		netns_cleanup
 		echo "perf: --- self time by symbol (perf report --no-children)"

@@ -23,6 +23,7 @@
 #   BENCH_PERF=1          also perf record -a -g a toytcp and a TCP bulk
 #                         loopback run and print perf report's top symbols
 #                         (puts Debian's perf, linux-perf, in the VM)
+#   BENCH_PERF_MODE=M     what BENCH_PERF records: stream (default), rr, crr
 #   BENCH_SMP=N           the guest's CPUs (1).  With two, a 1-byte
 #                         ping-pong crosses CPUs, and each wakeup of an
 #                         emulated CPU waits for the host to schedule its
@@ -53,6 +54,11 @@ smp=${BENCH_SMP:-1}
 conns=${BENCH_CONNS:-10000}
 only=${BENCH_ONLY:-}
 perf=${BENCH_PERF:-0}
+perf_mode=${BENCH_PERF_MODE:-stream}
+case $perf_mode in
+stream | rr | crr) ;;
+*) echo "bench: BENCH_PERF_MODE must be stream, rr or crr" >&2; exit 2 ;;
+esac
 
 # measurement key unit target label: the table's rows, in order.  The
 # target is on the ratio toytcp/TCP: ">=" (more is better) or "<="; "-"
@@ -181,6 +187,7 @@ main() {
 
 	args="toytcp_bench.seconds=$seconds toytcp_bench.loss_seconds=$loss_seconds"
 	args+=" toytcp_bench.reps=$reps toytcp_bench.conns=$conns toytcp_bench.perf=$perf"
+	args+=" toytcp_bench.perf_mode=$perf_mode"
 	[ -n "$only" ] && args+=" toytcp_bench.only=$only"
 	settings_json="{\"seconds\": $seconds, \"loss_seconds\": $loss_seconds, \"reps\": $reps,"
 	settings_json+=" \"conns\": $conns, \"only\": \"$only\", \"accel\": \"$accel\","
