@@ -36,6 +36,9 @@ fail() {
 # trace CMD...: run CMD with the toytcp events on; the trace in $tmp/trace.
 trace() {
 	echo 0 >"$T/tracing_on"
+	# one clock for all CPUs: with "local", events of two CPUs may come
+	# out of order (the client's close and its FIN-WAIT-2 in softirq)
+	echo global >"$T/trace_clock"
 	: >"$T/trace"
 	echo 1 >"$T/events/toytcp/enable"
 	echo 1 >"$T/tracing_on"
