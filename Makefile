@@ -35,7 +35,7 @@ KDIR = $$($(TOP)/scripts/kver.sh --kdir)
 # changed, so that the copy's timestamps tell kbuild what to rebuild).
 DEBUG_OUT := $(BUILD)/debug
 DEBUG_KDIR = $$($(TOP)/scripts/debug-kernel.sh --kdir)
-MODULE_SRCS := $(wildcard module/Kbuild module/*.[ch] module/uapi/*.h)
+MODULE_SRCS := $(filter-out %.mod.c,$(wildcard module/Kbuild module/*.[ch] module/uapi/*.h))
 
 .PHONY: all module tools selftests deps-build check demo bench lint clean install
 .PHONY: debug-kernel debug-modules

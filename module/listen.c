@@ -197,7 +197,7 @@ static int toytcp_child_route(struct sock *child)
 	struct rtable *rt;
 
 	flowi4_init_output(fl4, child->sk_bound_dev_if, child->sk_mark,
-			   RT_CONN_FLAGS(child), RT_SCOPE_UNIVERSE,
+			   toytcp_rt_tos(child), toytcp_rt_scope(child),
 			   child->sk_protocol, inet_sk_flowi_flags(child),
 			   inet->inet_daddr, inet->inet_saddr,
 			   inet->inet_dport, inet->inet_sport, child->sk_uid);

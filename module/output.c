@@ -420,6 +420,39 @@ static struct rtable *toytcp_reply_route(struct net *net,
 }
 
 /*
+ * Put an IPv4 header in front of @skb (a reply sent by the control socket
+ * @ctl from @saddr to @daddr, its route already attached) and send it.
+ * What ip_build_and_send_pkt() did for us until 7.x stopped exporting it:
+ * no IP options, DF as the socket's PMTU discovery says (and then an IP ID
+ * of 0, as Linux sends for a DF packet of no connection), the route's hop
+ * limit.  ip_local_out() fills in the length and the header checksum.
+ */
+static void toytcp_ip_send_reply(struct net *net, struct sock *ctl,
+				 struct sk_buff *skb, __be32 saddr,
+				 __be32 daddr)
+{
+	struct dst_entry *dst = skb_dst(skb);
+	struct iphdr *iph;
+
+	skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = READ_ONCE(inet_sk(ctl)->tos);
+	iph->frag_off = ip_dont_fragment(ctl, dst) ? htons(IP_DF) : 0;
+	iph->ttl = ip4_dst_hoplimit(dst);
+	iph->protocol = toytcp_ipproto;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	ip_select_ident(net, skb, NULL);
+	skb->protocol = htons(ETH_P_IP);
+	skb->priority = READ_ONCE(ctl->sk_priority);
+	skb->mark = READ_ONCE(ctl->sk_mark);
+	ip_local_out(net, ctl, skb);
+}
+
+/*
  * Send @skb (TCP header pushed, at the transport header) through the netns'
  * control socket as the answer to @in_skb, on route @rt.  Fills in the
  * checksum.  Consumes @skb and the reference on @rt.
@@ -446,7 +479,7 @@ static void toytcp_ctl_reply(struct net *net, struct sk_buff *in_skb,
 	 */
 	local_bh_disable();
 	bh_lock_sock(ctl);
-	ip_build_and_send_pkt(skb, ctl, iph->daddr, iph->saddr, NULL, 0);
+	toytcp_ip_send_reply(net, ctl, skb, iph->daddr, iph->saddr);
 	bh_unlock_sock(ctl);
 	local_bh_enable();
 }

@@ -46,13 +46,13 @@ static void toytcp_proc_line(struct sock *sk, void *arg)
 		when = tp->keepalive_timer.expires;
 	}
 	seq_printf(w->seq,
-		   "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d\n",
+		   "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %llu %d\n",
 		   w->n++, inet->inet_rcv_saddr, inet->inet_num,
 		   inet->inet_daddr, ntohs(inet->inet_dport), state, txq, rxq,
 		   timer, timer ? jiffies_delta_to_clock_t(when - jiffies) : 0,
 		   tp->total_retrans,
-		   from_kuid_munged(seq_user_ns(w->seq), sock_i_uid(sk)),
-		   0, sock_i_ino(sk), refcount_read(&sk->sk_refcnt));
+		   from_kuid_munged(seq_user_ns(w->seq), READ_ONCE(sk->sk_uid)),
+		   0, (u64)sock_i_ino(sk), refcount_read(&sk->sk_refcnt));
 }
 
 static int toytcp_proc_show(struct seq_file *seq, void *v)

@@ -24,7 +24,6 @@
  *
  * Everything here runs under the socket lock.
  */
-#include <asm/unaligned.h>
 #include "toytcp.h"
 
 #define TOYTCP_MAX_SACK_BLOCKS	4

@@ -203,6 +203,28 @@ void toytcp_net_purge(struct net *net)
 	}
 }
 
+/* Our FIN is not acknowledged yet: FIN-WAIT-1, CLOSING or LAST-ACK. */
+static bool toytcp_closing(const struct sock *sk)
+{
+	return (1 << READ_ONCE(sk->sk_state)) &
+	       (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK);
+}
+
+/*
+ * close() with SO_LINGER's time: sleep (the socket lock released) until
+ * the peer has acknowledged our FIN, @timeout runs out or a signal comes.
+ */
+static void toytcp_wait_close(struct sock *sk, long timeout)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	sock_owned_by_me(sk);
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (timeout && toytcp_closing(sk) && !signal_pending(current))
+		sk_wait_event(sk, &timeout, !toytcp_closing(sk), &wait);
+	remove_wait_queue(sk_sleep(sk), &wait);
+}
+
 static void toytcp_close(struct sock *sk, long timeout)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
@@ -256,7 +278,7 @@ static void toytcp_close(struct sock *sk, long timeout)
 
 	/* SO_LINGER with a time: wait for our FIN to be acknowledged. */
 	if (timeout && sk->sk_state != TCP_CLOSE)
-		sk_stream_wait_close(sk, timeout);
+		toytcp_wait_close(sk, timeout);
 
 orphan:
 	sock_hold(sk);
@@ -327,7 +349,7 @@ static void toytcp_shutdown(struct sock *sk, int how)
 }
 
 /* struct proto's connect: route, pick a port, send the SYN. */
-static int toytcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
+static int toytcp_v4_connect(struct sock *sk, struct toytcp_sockaddr *uaddr,
 			     int addr_len)
 {
 	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
@@ -343,7 +365,7 @@ static int toytcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
 		return -EAFNOSUPPORT;
 
 	flowi4_init_output(fl4, sk->sk_bound_dev_if, sk->sk_mark,
-			   RT_CONN_FLAGS(sk), RT_SCOPE_UNIVERSE,
+			   toytcp_rt_tos(sk), toytcp_rt_scope(sk),
 			   sk->sk_protocol, inet_sk_flowi_flags(sk),
 			   usin->sin_addr.s_addr, inet->inet_saddr,
 			   usin->sin_port, inet->inet_sport, sk->sk_uid);
@@ -562,8 +584,8 @@ static void toytcp_cleanup_rbuf(struct sock *sk)
 		toytcp_send_ack(sk);
 }
 
-static int toytcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-			  int flags, int *addr_len)
+static int toytcp_do_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			     int flags)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	bool peek = flags & MSG_PEEK;
@@ -659,6 +681,8 @@ out:
 	return copied ? copied : err;
 }
 
+TOYTCP_DEFINE_PROTO_RECVMSG(toytcp_recvmsg, toytcp_do_recvmsg)
+
 /* Readiness as tcp_poll() reports it. */
 static __poll_t toytcp_poll(struct file *file, struct socket *sock,
 			    poll_table *wait)
@@ -705,34 +729,36 @@ static __poll_t toytcp_poll(struct file *file, struct socket *sock,
 	return mask;
 }
 
-static int toytcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
+/* SIOCINQ, SIOCOUTQ, SIOCOUTQNSD: the answer goes to *answ. */
+static int toytcp_do_ioctl(struct sock *sk, int cmd, int *answ)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
-	int answ;
 
 	switch (cmd) {
 	case SIOCINQ:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
 		lock_sock(sk);
-		answ = toytcp_inq(sk);
+		*answ = toytcp_inq(sk);
 		release_sock(sk);
 		break;
 	case SIOCOUTQ:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
-		answ = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
+		*answ = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
 		break;
 	case SIOCOUTQNSD:
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
-		answ = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_nxt);
+		*answ = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_nxt);
 		break;
 	default:
 		return -ENOIOCTLCMD;
 	}
-	return put_user(answ, (int __user *)arg);
+	return 0;
 }
+
+TOYTCP_DEFINE_PROTO_IOCTL(toytcp_ioctl, toytcp_do_ioctl)
 
 static bool toytcp_is_tcp_level(int level)
 {
@@ -972,11 +998,7 @@ static void toytcp_keepalive(struct sock *sk, int valbool)
 	toytcp_timer_keepalive_reset(sk);
 }
 
-static struct sock *toytcp_accept(struct sock *sk, int flags, int *err,
-				  bool kern)
-{
-	return toytcp_accept_child(sk, flags, err);
-}
+TOYTCP_DEFINE_PROTO_ACCEPT(toytcp_accept, toytcp_accept_child)
 
 static int toytcp_listen(struct socket *sock, int backlog)
 {

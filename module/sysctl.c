@@ -119,7 +119,7 @@ struct ctl_table_header *toytcp_sysctl_register(struct net *net,
 
 void toytcp_sysctl_unregister(struct ctl_table_header *hdr)
 {
-	struct ctl_table *t = hdr->ctl_table_arg;
+	const struct ctl_table *t = hdr->ctl_table_arg;
 
 	unregister_net_sysctl_table(hdr);
 	kfree(t);
