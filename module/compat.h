@@ -57,6 +57,32 @@
 #endif
 
 /*
+ * toytcp_sk_net_unref() - drop @sk's reference on its namespace.  The
+ * caller has cleared sk_net_refcnt, so that __sk_destruct() will not drop
+ * it again.  Since "net: better track kernel sockets lifetime" (6.13, in
+ * 6.12.y stable too) a socket with sk_net_refcnt clear holds a passive
+ * reference instead (the namespace's memory stays, the namespace may go),
+ * which __sk_destruct() drops: take that one, and a tracker of its kind.
+ * Kbuild defines TOYTCP_HAVE_NET_PASSIVE when the kernel's headers have
+ * net_passive_inc(): a stable backport gives no version to test.
+ */
+#ifdef TOYTCP_HAVE_NET_PASSIVE
+static inline void toytcp_sk_net_unref(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	net_passive_inc(net);
+	put_net_track(net, &sk->ns_tracker);
+	__netns_tracker_alloc(net, &sk->ns_tracker, false, GFP_ATOMIC);
+}
+#else
+static inline void toytcp_sk_net_unref(struct sock *sk)
+{
+	put_net_track(sock_net(sk), &sk->ns_tracker);
+}
+#endif
+
+/*
  * The callbacks of struct proto whose signatures changed.  Each
  * TOYTCP_DEFINE_PROTO_*(name, fn) defines the callback @name for this
  * kernel in terms of @fn, which has one signature everywhere.

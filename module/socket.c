@@ -181,7 +181,7 @@ static void toytcp_orphan_net(struct sock *sk)
 		return;
 	sk->sk_net_refcnt = 0;
 	sock_inuse_add(sock_net(sk), -1);
-	put_net_track(sock_net(sk), &sk->ns_tracker);
+	toytcp_sk_net_unref(sk);
 }
 
 /**
