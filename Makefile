@@ -10,9 +10,17 @@
 #                 (BENCH_ONLY=rr,crr BENCH_SECONDS=N ...: selftests/vm/bench.sh)
 #   make lint     checkpatch --strict and sparse on module/
 #
-# KVER is the kernel the module is built for.  On a machine running a Debian
-# kernel whose headers are installed it is that kernel; otherwise it is the
-# newest Debian kernel installed under /boot, which is the one the QEMU VM boots.
+# KVER is the kernel the module is built for: the running kernel when its
+# headers are installed (a test VM), otherwise the newest Debian kernel
+# installed under /boot, which is the one the QEMU VM boots.  "make
+# KVER=6.12.57+deb13-amd64" or "make KDIR=/path/to/kernel/build" chooses
+# another.
+#
+# KERNELS chooses the stock kernels of check, demo and bench, among 6.1
+# (Debian 12), 6.12 (Debian 13) and sid (the newest Debian kernel):
+# "make check KERNELS='6.1 sid'".  check runs all three by default, demo and
+# bench one, 6.1.  scripts/kernels.sh fetches the other releases' kernels
+# and compilers into ~/.cache/toytcp.
 
 TOP := $(CURDIR)
 # Another build directory (BUILD=... in the environment or on the command
@@ -26,7 +34,8 @@ export BUILD
 # "make KVER=6.1.0-xx-amd64".
 KVER ?=
 export KVER
-KDIR = $$($(TOP)/scripts/kver.sh --kdir)
+KDIR ?= $$($(TOP)/scripts/kver.sh --kdir)
+export KERNELS FLAVOURS
 
 # The debug kernel flavour of the VM (scripts/debug-kernel.sh, built once
 # per machine outside the tree) and toytcp.ko and the helper modules built
@@ -58,7 +67,7 @@ selftests: all
 # debug kernel and modules itself (make debug-modules), so that a failure
 # there is a failed test result and the stock kernel's tests still run.
 check:
-	@$(TOP)/scripts/install-deps.sh vm $(if $(filter debug,$(or $(FLAVOURS),debug)),debug)
+	@$(TOP)/scripts/install-deps.sh vm kernels $(if $(filter debug,$(or $(FLAVOURS),debug)),debug)
 	$(MAKE) selftests
 	$(TOP)/selftests/vm/check.sh
 
@@ -82,12 +91,12 @@ debug-modules: debug-kernel
 	$(MAKE) -C selftests kmods KDIR=$(DEBUG_KDIR) KMOD_OUT=$(DEBUG_OUT)/selftests
 
 demo:
-	@$(TOP)/scripts/install-deps.sh vm
+	@$(TOP)/scripts/install-deps.sh vm kernels
 	$(MAKE) all
 	$(TOP)/selftests/vm/demo.sh
 
 bench:
-	@$(TOP)/scripts/install-deps.sh vm
+	@$(TOP)/scripts/install-deps.sh vm kernels
 	$(MAKE) all
 	$(TOP)/selftests/vm/bench.sh
 

@@ -8,6 +8,9 @@
 #          image the VM boots), compiler, make
 #   vm:    build + qemu, busybox-static, iproute2, linux-source-6.1 (kselftest
 #          harness, checkpatch), sparse, cpio, libc6-dev, kmod
+#   kernels: what the Debian 13 and sid kernels' roots are made with
+#          (scripts/kernels.sh): debootstrap; unshare and chroot are in
+#          Debian's essential packages
 #   debug: build + what building the debug kernel from linux-source-6.1
 #          takes (scripts/debug-kernel.sh): flex, bison, bc, libelf-dev
 #          (objtool), libssl-dev (the certificate tools)
@@ -67,6 +70,12 @@ if has_set vm; then
 	if [ -n "$want_hdr" ] && [ ! -e "/lib/modules/$want_hdr/build/Makefile" ]; then
 		want "linux-headers-$want_hdr"
 	fi
+fi
+
+if has_set kernels; then
+	have_cmd debootstrap || [ -x /usr/sbin/debootstrap ] || want debootstrap
+	# the host-side DKMS test builds for 6.1 with this machine's dkms
+	have_cmd dkms || [ -x /usr/sbin/dkms ] || want dkms
 fi
 
 if has_set debug; then

@@ -12,7 +12,7 @@
 # and write the same as JSON: $BUILD/bench/bench.json (the guest's raw
 # lines in $BUILD/bench/results.txt, the VM's logs in $BUILD/vm/bench/).
 #
-#   bench.sh            (after "make": needs module/toytcp.ko, tools/toytcp-bench)
+#   bench.sh            (after "make": needs tools/toytcp-bench)
 #
 # Environment:
 #   BENCH_SECONDS=N       stream, rr and crr runs last N seconds (4)
@@ -40,12 +40,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 export BUILD
+# KERNELS (default 6.1: one kernel) and TOYTCP_VM_ACCEL, as for demo.sh
+# shellcheck source=selftests/vm/kernel-select.sh
+. "$here/kernel-select.sh"
 # KVER, flavour_vm
 # shellcheck source=selftests/vm/flavour.sh
 . "$here/flavour.sh" || exit 1
 export KVER
 out=$flavour_vm/bench
-res=$BUILD/bench
+res=$BUILD/bench/$flavour
 
 seconds=${BENCH_SECONDS:-4}
 loss_seconds=${BENCH_LOSS_SECONDS:-15}
@@ -168,9 +171,9 @@ main() {
 	local accel f rc limit start args
 
 	accel="software emulation (TCG)"
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+	[ "$TOYTCP_VM_ACCEL" = kvm ] && accel=KVM
 
-	for f in module/toytcp.ko tools/toytcp-bench; do
+	for f in tools/toytcp-bench; do
 		if [ ! -e "$top/$f" ]; then
 			echo "bench: $f is missing; run \"make\" first" >&2
 			exit 1

@@ -1,27 +1,41 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make check": the selftests in QEMU, on each kernel flavour.  Prints one
-# KTAP document, then the last line "N passed, N failed, N skipped" over
-# all flavours; exits non-zero if anything failed.
+# "make check": the selftests in QEMU, on each kernel.  Prints one KTAP
+# document, then the last line "N passed, N failed, N skipped" over all
+# kernels; exits non-zero if anything failed.
 #
 #   check.sh [TEST...]
 #
 # TEST names a test as /selftests/MANIFEST does (foo, foo.sh); default:
 # all of them.  The environment can say the same: TESTS="foo,bar".
 # SELFCHECK=0 skips the harness self-check boots (quicker when iterating).
-# FLAVOURS="stock debug" (the default) says which kernels, in that order:
-#   stock  Debian's kernel, as a test machine runs it
-#   debug  a kernel with KASAN, lockdep, kmemleak and more, built once per
-#          machine by scripts/debug-kernel.sh ("make debug-modules" builds
-#          it, toytcp.ko and the helper modules; check.sh runs that).  If it
-#          cannot be built, that is a failed result, debug/kernel_build.
+# KERNELS="6.1 6.12 sid" (the default) says which stock Debian kernels
+# (scripts/kernels.sh: Debian 12's, Debian 13's, the newest sid ships);
+# FLAVOURS="stock debug" (the default) whether those and the debug kernel:
+#   stock  each of $KERNELS, as a test machine runs it; its root fetched
+#          or updated and toytcp built for it with its release's compiler
+#          ("kernels.sh prepare/build"; a failure is a failed result,
+#          <name>/kernel_fetch or <name>/build)
+#   debug  a 6.1 kernel with KASAN, lockdep, kmemleak and more, built once
+#          per machine by scripts/debug-kernel.sh ("make debug-modules"
+#          builds it, toytcp.ko and the helper modules; check.sh runs
+#          that).  If it cannot be built, that is a failed result,
+#          debug/kernel_build.
+# Each kernel is a unit of work; TOYTCP_CHECK_JOBS (default 2) units run
+# at once, the debug kernel's (the longest: its build, then its slower
+# suite) first.  The suite is mostly timers, so two guests on two cores
+# finish far sooner than one after the other.  Each unit's results are
+# kept and the document is printed when all are done, kernels in the
+# order above; progress goes to stderr meanwhile.  The accelerator
+# (scripts/vm-accel.sh: KVM only if it is shown to run a guest) is chosen
+# once, TOYTCP_VM_ACCEL=kvm|tcg forces it.
 #
-# For each flavour, two boots:
+# For each kernel, these boots:
 #  1. the harness self-check: a test that fails on purpose (and one that
 #     passes and one that skips), one that hangs past its timeout, and a
 #     kernel WARNING; the runner must report each of them and fail.  Their
-#     verdicts are the flavour's first three results:
+#     verdicts are the kernel's first three results:
 #     harness_detects_failed_test, harness_detects_test_timeout,
 #     harness_detects_kernel_warning.
 #  2. (debug only) the checkers' self-check: a module that leaks memory,
@@ -31,16 +45,19 @@
 #     harness_detects_memory_leak, harness_detects_lock_inversion,
 #     harness_detects_sleep_in_atomic.
 #  3. the tests.
-# Every result's name starts with its flavour: stock/bind, debug/bind.
-# Logs: build/vm/{selfcheck,run}/ (stock), build/vm/debug/{selfcheck,run}/
-# (console.log, output.log...), build/debug/build.log (the debug build).
+# Every result's name starts with its kernel's: stock-6.1/bind,
+# stock-6.12/bind, stock-7.2/bind, debug/bind.
+# Logs: build/vm/<id>/{selfcheck,run}/ (console.log, output.log...),
+# build/vm/<id>/report (the unit's results), build/kernels/<id>/build.log,
+# build/debug/build.log (the debug build).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$top/build}
-KVER=${KVER:-$("$top/scripts/kver.sh")}
-export BUILD KVER
+export BUILD
+# Each kernel's release comes from flavour.sh, not from the environment.
+unset KVER
 
 tests=${TESTS:-}
 if [ $# -gt 0 ]; then
@@ -48,9 +65,8 @@ if [ $# -gt 0 ]; then
 fi
 selfcheck=${SELFCHECK:-1}
 flavours=${FLAVOURS:-stock debug}
-
-accel=tcg
-[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=kvm
+kernels=${KERNELS:-$("$top/scripts/kernels.sh" list)}
+njobs=${TOYTCP_CHECK_JOBS:-2}
 
 # The whole document's counts, and the number of the last result printed.
 num=0 npassed=0 nfailed=0 nskipped=0
@@ -153,11 +169,12 @@ print_console() {
 		!dump || show' | sed 's/^/# | /'
 }
 
-# harness_selfcheck FLAVOUR: the self-check boot; prints its three results.
+# harness_selfcheck FLAVOUR NAME: the self-check boot; prints its three
+# results, named NAME/...
 harness_selfcheck() {
-	local f=$1 dir report rc=0 ok1=0 ok2=0 ok3=0 save_num=$num counts
+	local u=$1 f=$2 dir report rc=0 ok1=0 ok2=0 ok3=0 save_num=$num counts
 
-	dir=$(flavour_var "$f" flavour_vm)/selfcheck
+	dir=$(flavour_var "$u" flavour_vm)/selfcheck
 	set +e
 	# It ends in a panic: kmemleak's scans (debug) would be wasted time.
 	report=$(run_boot "$dir" "$f/" "" -a toytcp_vm.kmemleak=off \
@@ -202,9 +219,9 @@ harness_selfcheck() {
 # The debug kernel's checkers, which report and let the kernel run on:
 # their reports alone must fail the run.  Prints three results.
 checkers_selfcheck() {
-	local f=$1 dir report rc=0 ok1=0 ok2=0 ok3=0 save_num=$num
+	local u=$1 f=$2 dir report rc=0 ok1=0 ok2=0 ok3=0 save_num=$num
 
-	dir=$(flavour_var "$f" flavour_vm)/selfcheck-checkers
+	dir=$(flavour_var "$u" flavour_vm)/selfcheck-checkers
 	set +e
 	report=$(run_boot "$dir" "$f/" "" -t vm/selfcheck_checkers.sh 2>&1)
 	rc=$?
@@ -258,22 +275,99 @@ build_debug() {
 	echo "# check: debug kernel and modules ready after $(($(date +%s) - start)) s" >&2
 }
 
+# run_unit UNIT: everything one kernel does (6.1, 6.12, sid or debug):
+# prepare and build, make the initramfs, the self-check boots, the tests.
+# Prints its results numbered from 1 (main() renumbers them), and writes
+# "PASSED FAILED SKIPPED RESULTS" to build/vm/UNIT/counts and the names
+# of failed and skipped cases to .../failed and .../skipped.
+run_unit() {
+	local u=$1 f vm diag expected want
+	local boot_pass=0 boot_fail=0 boot_skip=0
+
+	vm=$BUILD/vm/$u
+	mkdir -p "$vm"
+	: >"$vm/failed"
+	: >"$vm/skipped"
+	# shellcheck disable=SC2031 # for run-vm.sh and mkinitramfs.sh
+	export TOYTCP_VM_FLAVOUR=$u
+	f=stock-$u
+	if [ "$u" = debug ]; then
+		f=debug
+		if ! diag=$(build_debug); then
+			echo "$diag" | sed 's/^\([^#]\)/# \1/'
+			result fail "$f/kernel_build"
+		fi
+	elif ! diag=$("$top/scripts/kernels.sh" prepare "$u" 2>&1 >/dev/null); then
+		echo "$diag" | sed 's/^/# /'
+		result fail "$f/kernel_fetch"
+	else
+		[ -z "$diag" ] || echo "$diag" >&2
+		f=$(flavour_var "$u" flavour_name)
+		echo "# $f: kernel $(flavour_var "$u" KVER), built with its release's compiler"
+		if diag=$("$top/scripts/kernels.sh" build "$u" 2>&1 >/dev/null); then
+			result ok "$f/build"
+		else
+			echo "$diag" | sed 's/^/# /'
+			result fail "$f/build"
+		fi
+	fi
+	if [ "$nfailed" -eq 0 ]; then
+		if ! diag=$("$here/mkinitramfs.sh" 2>&1); then
+			echo "$diag" | sed 's/^/# /'
+			result fail "$f/initramfs"
+		else
+			echo "$diag" >&2
+		fi
+	fi
+	if [ "$nfailed" -eq 0 ]; then
+		expected=$(list_tests "$vm/initramfs/selftests/MANIFEST")
+		want=$((num + $(wc -w <<<"$expected") + 2))
+		if [ "$selfcheck" = 1 ]; then
+			harness_selfcheck "$u" "$f"
+			[ "$u" = debug ] && checkers_selfcheck "$u" "$f"
+			want=$((want + 3))
+			[ "$u" = debug ] && want=$((want + 3))
+		fi
+		run_boot "$vm/run" "$f/" "$expected" "${args[@]}" || true
+		cat "$vm/run/failed" >>"$vm/failed"
+		cat "$vm/run/skipped" >>"$vm/skipped"
+		if [ "$num" -ne "$want" ]; then
+			# A harness bug (list_tests and init.sh disagree): not a pass.
+			echo "# check: $f should have given $want results, gave $num"
+			result fail "$f/ktap_plan"
+		fi
+	fi
+	grep . <<<"$all_failed" >>"$vm/failed" || true
+	echo "$((npassed + boot_pass)) $((nfailed + boot_fail)) $boot_skip $num" >"$vm/counts"
+}
+
 # Called on the last line: bash has then read the whole file, which may
 # change under it (a shared tree) during the run.
 main() {
-	local f plan=0 header="" kver start
+	local u f units="" order="" start t0 n off total=0 accel
+	local tp=0 tf=0 ts=0 p fl sk
 	local -a args
-	local -A prep_error prep_diag expected
 
 	for f in $flavours; do
 		case "$f" in
-		stock|debug) ;;
+		stock) for u in $kernels; do
+			case "$u" in
+			6.1 | 6.12 | sid) units+=" $u" ;;
+			*) echo "check: unknown kernel $u in KERNELS (6.1 6.12 sid)" >&2; return 2 ;;
+			esac
+		done ;;
+		debug) units+=" debug" ;;
 		*) echo "check: unknown flavour $f in FLAVOURS (stock, debug)" >&2; return 2 ;;
 		esac
 	done
+	# The longest unit first, so that it is not the one left running alone.
+	case " $units " in *" debug "*) order=debug ;; esac
+	for u in $units; do
+		[ "$u" = debug ] || order+=" $u"
+	done
 
-	# One VM run at a time per build directory: the initramfs and the logs are
-	# shared (several people may work in one tree).
+	# One check at a time per build directory: the initramfs and the logs
+	# are shared (several people may work in one tree).
 	mkdir -p "$BUILD/vm"
 	exec 9>"$BUILD/vm/lock"
 	if ! flock -n 9; then
@@ -281,72 +375,66 @@ main() {
 		flock 9
 	fi
 
-	# Everything each flavour needs, before the first result: the plan
-	# counts what can run.  A flavour that cannot run is one failed result.
-	for f in $flavours; do
-		prep_error[$f]="" prep_diag[$f]=""
-		if [ "$f" = debug ] && ! prep_diag[$f]=$(build_debug); then
-			prep_error[$f]=kernel_build
-			plan=$((plan + 1))
-			continue
-		fi
-		if ! prep_diag[$f]=$(TOYTCP_VM_FLAVOUR=$f "$here/mkinitramfs.sh" 2>&1); then
-			prep_error[$f]=initramfs
-			plan=$((plan + 1))
-			continue
-		fi
-		echo "${prep_diag[$f]}" >&2
-		prep_diag[$f]=""
-		expected[$f]=$(list_tests "$(flavour_var "$f" flavour_vm)/initramfs/selftests/MANIFEST")
-		if [ "$selfcheck" = 1 ]; then
-			plan=$((plan + 3))
-			[ "$f" = debug ] && plan=$((plan + 3))
-		fi
-		plan=$((plan + $(wc -w <<<"${expected[$f]}") + 2))
-		kver=$(flavour_var "$f" KVER)
-		header+="${header:+, }$f kernel $kver"
-	done
-
-	echo "KTAP version 1"
-	echo "# toytcp selftests in QEMU ($accel): ${header:-no kernel}"
-	echo "1..$plan"
-
+	accel=$("$top/scripts/vm-accel.sh")
+	export TOYTCP_VM_ACCEL=$accel
 	args=()
 	[ -n "$tests" ] && args+=(-t "$tests")
-	for f in $flavours; do
-		if [ -n "${prep_error[$f]}" ]; then
-			echo "${prep_diag[$f]}" | sed 's/^\([^#]\)/# \1/'
-			result fail "$f/${prep_error[$f]}"
+
+	t0=$(date +%s)
+	echo "# check: units $order, $njobs at a time, QEMU $accel" >&2
+	for u in $order; do
+		while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do
+			wait -n || true
+		done
+		mkdir -p "$BUILD/vm/$u"
+		rm -f "$BUILD/vm/$u/counts"
+		(
+			start=$(date +%s)
+			echo "# check: $u started at +$((start - t0)) s" >&2
+			run_unit "$u" >"$BUILD/vm/$u/report" 2> >(sed -u "s/^/# $u: /" >&2)
+			p=? fl=? sk=?
+			[ -r "$BUILD/vm/$u/counts" ] && read -r p fl sk n <"$BUILD/vm/$u/counts"
+			echo "# check: $u done after $(($(date +%s) - start)) s: $p passed, $fl failed, $sk skipped" >&2
+		) &
+	done
+	wait
+
+	for u in $units; do
+		n=0
+		[ -r "$BUILD/vm/$u/counts" ] && read -r _ _ _ n <"$BUILD/vm/$u/counts"
+		total=$((total + n))
+	done
+	echo "KTAP version 1"
+	echo "# toytcp selftests in QEMU ($accel):$units, $njobs at a time, $(($(date +%s) - t0)) s"
+	echo "1..$((total > 0 ? total : 1))"
+	off=0
+	for u in $units; do
+		if [ ! -r "$BUILD/vm/$u/counts" ]; then
+			# The unit died before it counted: a harness bug.
+			off=$((off + 1))
+			echo "not ok $off $u/check_unit"
+			tf=$((tf + 1))
+			all_failed+="$u/check_unit"$'\n'
 			continue
 		fi
-		# shellcheck disable=SC2031 # for run-vm.sh
-		export TOYTCP_VM_FLAVOUR=$f
-		echo "# $f: kernel $(flavour_var "$f" KVER)"
-		start=$(date +%s)
-		if [ "$selfcheck" = 1 ]; then
-			harness_selfcheck "$f"
-			[ "$f" = debug ] && checkers_selfcheck "$f"
-		fi
-		run_boot "$(flavour_var "$f" flavour_vm)/run" "$f/" "${expected[$f]}" \
-			"${args[@]}" || true
-		npassed=$((npassed + boot_pass))
-		nfailed=$((nfailed + boot_fail))
-		nskipped=$((nskipped + boot_skip))
-		all_failed+=$(cat "$(flavour_var "$f" flavour_vm)/run/failed")$'\n'
-		all_skipped+=$(cat "$(flavour_var "$f" flavour_vm)/run/skipped")$'\n'
-		echo "# $f: took $(($(date +%s) - start)) s"
+		read -r p fl sk n <"$BUILD/vm/$u/counts"
+		awk -v off="$off" '
+			/^(not )?ok [0-9]+/ {
+				neg = ($1 == "not")
+				k = neg ? 3 : 2
+				$k = $k + off
+			}
+			{ print }' "$BUILD/vm/$u/report"
+		off=$((off + n))
+		tp=$((tp + p)) tf=$((tf + fl)) ts=$((ts + sk))
+		all_failed+=$(cat "$BUILD/vm/$u/failed")$'\n'
+		all_skipped+=$(cat "$BUILD/vm/$u/skipped")$'\n'
 	done
-
-	if [ "$num" -ne "$plan" ]; then
-		# A harness bug (list_tests and init.sh disagree): not a pass.
-		echo "# check: the plan said $plan results, $num were printed"
-		nfailed=$((nfailed + 1))
-		all_failed+="the KTAP plan"$'\n'
-	fi
+	[ "$total" -gt 0 ] || { echo "not ok 1 no_kernel"; tf=$((tf + 1)); }
 	grep . <<<"$all_failed" | sed 's/^/# failed: /' || true
 	grep . <<<"$all_skipped" | sed 's/^/# skipped: /' || true
-	echo "$npassed passed, $nfailed failed, $nskipped skipped"
-	[ "$nfailed" -eq 0 ]
+	echo "$tp passed, $tf failed, $ts skipped"
+	[ "$tf" -eq 0 ]
 }
 
 main; exit $?

@@ -5,19 +5,21 @@
 # a client through it and show what happened.  The guest side is
 # demo-guest.sh; its output appears here as it runs.  Logs: build/vm/demo/.
 #
-#   demo.sh            (after "make": needs module/toytcp.ko, tools/toytcp)
+#   demo.sh            (after "make": needs tools/toytcp)
 #
-# TOYTCP_VM_FLAVOUR=debug runs it on the debug kernel instead (built first
-# if needed: "make debug-modules"); logs in build/vm/debug/demo/.
+# KERNELS picks the kernel (scripts/kernels.sh: 6.1, 6.12 or sid; default
+# 6.1), fetched and toytcp built for it first; several run one after the
+# other.  TOYTCP_VM_FLAVOUR=debug runs it on the debug kernel instead
+# (built first if needed: "make debug-modules"); logs in
+# build/vm/<kernel>/demo/.  TOYTCP_VM_ACCEL=kvm|tcg forces the accelerator.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BUILD=${BUILD:-$top/build}
 export BUILD
-if [ "${TOYTCP_VM_FLAVOUR:-stock}" = debug ]; then
-	make -C "$top" --no-print-directory BUILD="$BUILD" debug-modules
-fi
+# shellcheck source=selftests/vm/kernel-select.sh
+. "$here/kernel-select.sh"
 # KVER, flavour_vm
 # shellcheck source=selftests/vm/flavour.sh
 . "$here/flavour.sh" || exit 1
@@ -29,9 +31,9 @@ main() {
 	local accel f rc
 
 	accel="software emulation (TCG: slow, be patient)"
-	[ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=KVM
+	[ "$TOYTCP_VM_ACCEL" = kvm ] && accel=KVM
 
-	for f in module/toytcp.ko tools/toytcp; do
+	for f in tools/toytcp; do
 		if [ ! -e "$top/$f" ]; then
 			echo "demo: $f is missing; run \"make\" first" >&2
 			exit 1

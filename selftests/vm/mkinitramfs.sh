@@ -111,9 +111,9 @@ add_tests() {
 	done
 }
 
-if [ "$flavour" = stock ]; then
-	[ -e "/boot/vmlinuz-$KVER" ] || die "no /boot/vmlinuz-$KVER (apt-get install linux-image-amd64)"
-	[ -d "/lib/modules/$KVER/kernel" ] || die "no /lib/modules/$KVER"
+if [ "$flavour_stock" = 1 ]; then
+	[ -e "$flavour_root/boot/vmlinuz-$KVER" ] || die "no $flavour_root/boot/vmlinuz-$KVER (apt-get install linux-image-amd64)"
+	[ -d "$flavour_root/lib/modules/$KVER/kernel" ] || die "no $flavour_root/lib/modules/$KVER"
 else
 	[ -r "$flavour_kdir/modules.builtin" ] || die "no $flavour_kdir/modules.builtin"
 fi
@@ -175,14 +175,17 @@ printf 'tcp\t6\tTCP\nudp\t17\tUDP\n' >"$root/etc/protocols"
 # here so the guest needs no decompressor.  The debug kernel has them all
 # built in: /etc/vm-modules stays empty, and modules.builtin lets modprobe
 # (tc, ip, a test) succeed for them as it would for a loadable module.
+# A stock kernel's modules are in its release's root (flavour.sh), which
+# may be another Debian release than this machine's.
 mods=/lib/modules/$KVER
+srcmods=${flavour_root:-}$mods
 mkdir -p "$root$mods/extra"
 : >"$root/etc/vm-modules"
-[ "$flavour" = stock ] || guest_modules=""
+[ "$flavour_stock" = 1 ] || guest_modules=""
 for m in $guest_modules; do
-	modprobe -S "$KVER" --show-depends "$m" | while read -r kind path _; do
+	modprobe -d "${flavour_root:-/}" -S "$KVER" --show-depends "$m" | while read -r kind path _; do
 		[ "$kind" = insmod ] || continue
-		rel=${path#"$mods/"}
+		rel=${path#"$srcmods/"}
 		base=${rel%.ko*}
 		case "$path" in
 		*.ko) install -D -m 0644 "$path" "$root$mods/$base.ko" ;;
@@ -195,8 +198,8 @@ for m in $guest_modules; do
 	echo "$m" >>"$root/etc/vm-modules"
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	if [ "$flavour" = stock ]; then
-		[ -e "$mods/$f" ] && cp "$mods/$f" "$root$mods/"
+	if [ "$flavour_stock" = 1 ]; then
+		[ -e "$srcmods/$f" ] && cp "$srcmods/$f" "$root$mods/"
 	else
 		[ -e "$flavour_kdir/$f" ] && cp "$flavour_kdir/$f" "$root$mods/"
 	fi
@@ -266,4 +269,4 @@ mkdir -p "$(dirname "$out")"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 	gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
-echo "mkinitramfs: $out ($flavour kernel $KVER, $(du -k "$out" | cut -f1) KiB, $(grep -c . "$root/selftests/MANIFEST") tests)" >&2
+echo "mkinitramfs: $out ($flavour_name kernel $KVER, $(du -k "$out" | cut -f1) KiB, $(grep -c . "$root/selftests/MANIFEST") tests)" >&2

@@ -157,7 +157,7 @@ main() {
 		# The debug kernel's bzImage (flavour.sh says why not PVH).
 		kernel=$flavour_kernel
 	else
-		bzimage=/boot/vmlinuz-$KVER
+		bzimage=$flavour_root/boot/vmlinuz-$KVER
 		[ -r "$bzimage" ] || { echo "run-vm: cannot read $bzimage" >&2; exit 2; }
 		if [ -n "${TOYTCP_VM_KERNEL:-}" ]; then
 			kernel=$TOYTCP_VM_KERNEL
@@ -168,15 +168,11 @@ main() {
 	[ -r "$kernel" ] || { echo "run-vm: cannot read $kernel" >&2; exit 2; }
 	[ -r "$initrd" ] || { echo "run-vm: no $initrd (run mkinitramfs.sh)" >&2; exit 2; }
 
-	# KVM when it can be used, else software emulation.  "-cpu max" is
-	# the host CPU under KVM and every feature TCG emulates otherwise.  A
-	# /dev/kvm that does not work (no nested virtualization) makes QEMU
-	# fall back to the next -accel.
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		accel=(-accel kvm -accel tcg)
-	else
-		accel=(-accel tcg)
-	fi
+	# KVM when it runs a guest, else software emulation
+	# (scripts/vm-accel.sh; check.sh, demo.sh and bench.sh probe once and
+	# pass the answer in $TOYTCP_VM_ACCEL).  "-cpu max" is the host CPU
+	# under KVM and every feature TCG emulates otherwise.
+	accel=(-accel "$("$top/scripts/vm-accel.sh")")
 
 	nonce=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 	cmdline="console=ttyS0 panic_on_warn=1 oops=panic panic=-1 quiet"
