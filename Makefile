@@ -47,6 +47,7 @@ DEBUG_KDIR = $$($(TOP)/scripts/debug-kernel.sh --kdir)
 MODULE_SRCS := $(filter-out %.mod.c,$(wildcard module/Kbuild module/*.[ch] module/uapi/*.h))
 
 .PHONY: all module tools selftests deps-build check demo bench lint clean install
+.PHONY: dkms-install dkms-remove dkms-source
 .PHONY: debug-kernel debug-modules
 
 all: module tools
@@ -107,6 +108,29 @@ install: module tools
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
 	depmod -a $$($(TOP)/scripts/kver.sh)
 	$(MAKE) -C tools install PREFIX=/usr/local
+
+# DKMS: the module's sources in /usr/src/toytcp-$(DKMS_VERSION) (DESTDIR
+# for packaging), then dkms add, build and install for the running kernel;
+# dkms rebuilds it for every kernel installed later (AUTOINSTALL).
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+DKMS_SRC = $(DESTDIR)/usr/src/toytcp-$(DKMS_VERSION)
+
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/module/uapi
+	install -m 0644 dkms.conf Kbuild $(DKMS_SRC)/
+	install -m 0644 $(filter-out %.mod.c,$(wildcard module/*.[ch])) module/Kbuild $(DKMS_SRC)/module/
+	install -m 0644 module/uapi/*.h $(DKMS_SRC)/module/uapi/
+
+dkms-install: dkms-source
+	-dkms remove -m toytcp -v $(DKMS_VERSION) --all >/dev/null 2>&1
+	dkms add -m toytcp -v $(DKMS_VERSION)
+	dkms build -m toytcp -v $(DKMS_VERSION)
+	dkms install -m toytcp -v $(DKMS_VERSION)
+
+dkms-remove:
+	dkms remove -m toytcp -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean

@@ -9,8 +9,8 @@
 #
 #   measurement | toytcp | TCP | ratio toytcp/TCP | target | met?
 #
-# and write the same as JSON: $BUILD/bench/bench.json (the guest's raw
-# lines in $BUILD/bench/results.txt, the VM's logs in $BUILD/vm/bench/).
+# and write the same as JSON: $BUILD/bench/<kernel>/bench.json (the guest's raw
+# lines in results.txt beside it, the VM's logs in $BUILD/vm/<kernel>/bench/).
 #
 #   bench.sh            (after "make": needs tools/toytcp-bench)
 #

@@ -281,7 +281,7 @@ build_debug() {
 # "PASSED FAILED SKIPPED RESULTS" to build/vm/UNIT/counts and the names
 # of failed and skipped cases to .../failed and .../skipped.
 run_unit() {
-	local u=$1 f vm diag expected want
+	local u=$1 f vm diag expected want blocked=0
 	local boot_pass=0 boot_fail=0 boot_skip=0
 
 	vm=$BUILD/vm/$u
@@ -296,10 +296,12 @@ run_unit() {
 		if ! diag=$(build_debug); then
 			echo "$diag" | sed 's/^\([^#]\)/# \1/'
 			result fail "$f/kernel_build"
+			blocked=1
 		fi
 	elif ! diag=$("$top/scripts/kernels.sh" prepare "$u" 2>&1 >/dev/null); then
 		echo "$diag" | sed 's/^/# /'
 		result fail "$f/kernel_fetch"
+		blocked=1
 	else
 		[ -z "$diag" ] || echo "$diag" >&2
 		f=$(flavour_var "$u" flavour_name)
@@ -309,17 +311,27 @@ run_unit() {
 		else
 			echo "$diag" | sed 's/^/# /'
 			result fail "$f/build"
+			blocked=1
+		fi
+		# DKMS as that release's users run it (host side, no VM).
+		if diag=$("$top/selftests/host/dkms_build.sh" "$u" 2>&1); then
+			echo "$diag" | sed 's/^/# /'
+			result ok "$f/dkms_build"
+		else
+			echo "$diag" | sed 's/^/# /'
+			result fail "$f/dkms_build"	# the VM can run all the same
 		fi
 	fi
-	if [ "$nfailed" -eq 0 ]; then
+	if [ "$blocked" = 0 ]; then
 		if ! diag=$("$here/mkinitramfs.sh" 2>&1); then
 			echo "$diag" | sed 's/^/# /'
 			result fail "$f/initramfs"
+			blocked=1
 		else
 			echo "$diag" >&2
 		fi
 	fi
-	if [ "$nfailed" -eq 0 ]; then
+	if [ "$blocked" = 0 ]; then
 		expected=$(list_tests "$vm/initramfs/selftests/MANIFEST")
 		want=$((num + $(wc -w <<<"$expected") + 2))
 		if [ "$selfcheck" = 1 ]; then
