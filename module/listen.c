@@ -530,8 +530,14 @@ struct sock *toytcp_accept_child(struct sock *sk, int flags, int *err)
 		release_sock(sk);
 		if (list_empty(&tp->lq_ready))
 			timeo = schedule_timeout(timeo);
-		lock_sock(sk);
+		/*
+		 * Running again before lock_sock(), which may sleep: a child
+		 * queued after prepare_to_wait() skips the schedule and would
+		 * leave us TASK_INTERRUPTIBLE there.  The queue is checked
+		 * again under the lock, so no wakeup is lost.
+		 */
 		finish_wait(sk_sleep(sk), &wait);
+		lock_sock(sk);
 	}
 	release_sock(sk);
 
