@@ -9,15 +9,15 @@
 #define _TOYTCP_COMPAT_H
 
 #include <linux/timer.h>
-#include <linux/version.h>
 #include <net/route.h>
 #include <net/sock.h>
 
 /*
  * 6.12 moved the unaligned accessors from <asm/unaligned.h> to
- * <linux/unaligned.h>.
+ * <linux/unaligned.h>.  Kbuild tells which (sparse before 0.6.5 does not
+ * know __has_include).
  */
-#if __has_include(<linux/unaligned.h>)
+#ifdef TOYTCP_HAVE_LINUX_UNALIGNED_H
 #include <linux/unaligned.h>
 #else
 #include <asm/unaligned.h>
@@ -83,79 +83,75 @@ static inline void toytcp_sk_net_unref(struct sock *sk)
 #endif
 
 /*
- * The callbacks of struct proto whose signatures changed.  Each
- * TOYTCP_DEFINE_PROTO_*(name, fn) defines the callback @name for this
- * kernel in terms of @fn, which has one signature everywhere.
+ * The callbacks of struct proto whose signatures changed.  Each is an
+ * adapter here around a body with one signature everywhere (socket.c,
+ * listen.c).  Kbuild tells which signature the kernel's <net/sock.h> has:
+ * the prototypes are what changed, so they are what is tested.
  */
+struct sock *toytcp_accept_child(struct sock *sk, int flags, int *err);
+int toytcp_do_ioctl(struct sock *sk, int cmd, int *answer);
+int toytcp_do_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		      int flags);
 
 /*
  * 6.19 passes connect()'s address as struct sockaddr_unsized (its length
  * is the next argument, not sizeof(struct sockaddr)).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#ifdef TOYTCP_HAVE_SOCKADDR_UNSIZED
 #define toytcp_sockaddr		sockaddr_unsized
 #else
 #define toytcp_sockaddr		sockaddr
 #endif
 
-/*
- * 6.10 gathers accept()'s flags, error and kern in struct
- * proto_accept_arg.  @fn: struct sock *fn(struct sock *sk, int flags,
- * int *err).
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define TOYTCP_DEFINE_PROTO_ACCEPT(name, fn)				\
-static struct sock *name(struct sock *sk, struct proto_accept_arg *arg)	\
-{									\
-	return fn(sk, arg->flags, &arg->err);				\
+/* 6.10 gathers accept()'s flags, error and kern in struct proto_accept_arg. */
+#ifdef TOYTCP_HAVE_PROTO_ACCEPT_ARG
+static inline struct sock *toytcp_accept(struct sock *sk,
+					 struct proto_accept_arg *arg)
+{
+	return toytcp_accept_child(sk, arg->flags, &arg->err);
 }
 #else
-#define TOYTCP_DEFINE_PROTO_ACCEPT(name, fn)				\
-static struct sock *name(struct sock *sk, int flags, int *err, bool kern) \
-{									\
-	return fn(sk, flags, err);					\
+static inline struct sock *toytcp_accept(struct sock *sk, int flags,
+					 int *err, bool kern)
+{
+	return toytcp_accept_child(sk, flags, err);
 }
 #endif
 
 /*
  * 6.6 hands ioctl() a kernel int to fill, which sk_ioctl() copies out;
  * before, the protocol got the user's pointer and copied the answer
- * itself.  @fn: int fn(struct sock *sk, int cmd, int *answer).
+ * itself.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-#define TOYTCP_DEFINE_PROTO_IOCTL(name, fn)				\
-static int name(struct sock *sk, int cmd, int *karg)			\
-{									\
-	return fn(sk, cmd, karg);					\
+#ifdef TOYTCP_HAVE_IOCTL_KARG
+static inline int toytcp_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	return toytcp_do_ioctl(sk, cmd, karg);
 }
 #else
-#define TOYTCP_DEFINE_PROTO_IOCTL(name, fn)				\
-static int name(struct sock *sk, int cmd, unsigned long arg)		\
-{									\
-	int answer, err = fn(sk, cmd, &answer);				\
-									\
-	return err ?: put_user(answer, (int __user *)arg);		\
+static inline int toytcp_ioctl(struct sock *sk, int cmd, unsigned long arg)
+{
+	int answer, err = toytcp_do_ioctl(sk, cmd, &answer);
+
+	return err ?: put_user(answer, (int __user *)arg);
 }
 #endif
 
 /*
  * 6.19 dropped recvmsg()'s addr_len (a stream socket never fills in an
- * address).  @fn: int fn(struct sock *sk, struct msghdr *msg, size_t len,
- * int flags).
+ * address).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
-#define TOYTCP_DEFINE_PROTO_RECVMSG(name, fn)				\
-static int name(struct sock *sk, struct msghdr *msg, size_t len,	\
-		int flags)						\
-{									\
-	return fn(sk, msg, len, flags);					\
+#ifdef TOYTCP_HAVE_RECVMSG_ADDR_LEN
+static inline int toytcp_recvmsg(struct sock *sk, struct msghdr *msg,
+				 size_t len, int flags, int *addr_len)
+{
+	return toytcp_do_recvmsg(sk, msg, len, flags);
 }
 #else
-#define TOYTCP_DEFINE_PROTO_RECVMSG(name, fn)				\
-static int name(struct sock *sk, struct msghdr *msg, size_t len,	\
-		int flags, int *addr_len)				\
-{									\
-	return fn(sk, msg, len, flags);					\
+static inline int toytcp_recvmsg(struct sock *sk, struct msghdr *msg,
+				 size_t len, int flags)
+{
+	return toytcp_do_recvmsg(sk, msg, len, flags);
 }
 #endif
 

@@ -584,8 +584,8 @@ static void toytcp_cleanup_rbuf(struct sock *sk)
 		toytcp_send_ack(sk);
 }
 
-static int toytcp_do_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
-			     int flags)
+int toytcp_do_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+		      int flags)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 	bool peek = flags & MSG_PEEK;
@@ -681,8 +681,6 @@ out:
 	return copied ? copied : err;
 }
 
-TOYTCP_DEFINE_PROTO_RECVMSG(toytcp_recvmsg, toytcp_do_recvmsg)
-
 /* Readiness as tcp_poll() reports it. */
 static __poll_t toytcp_poll(struct file *file, struct socket *sock,
 			    poll_table *wait)
@@ -730,7 +728,7 @@ static __poll_t toytcp_poll(struct file *file, struct socket *sock,
 }
 
 /* SIOCINQ, SIOCOUTQ, SIOCOUTQNSD: the answer goes to *answ. */
-static int toytcp_do_ioctl(struct sock *sk, int cmd, int *answ)
+int toytcp_do_ioctl(struct sock *sk, int cmd, int *answ)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
@@ -757,8 +755,6 @@ static int toytcp_do_ioctl(struct sock *sk, int cmd, int *answ)
 	}
 	return 0;
 }
-
-TOYTCP_DEFINE_PROTO_IOCTL(toytcp_ioctl, toytcp_do_ioctl)
 
 static bool toytcp_is_tcp_level(int level)
 {
@@ -997,8 +993,6 @@ static void toytcp_keepalive(struct sock *sk, int valbool)
 		sock_reset_flag(sk, SOCK_KEEPOPEN);
 	toytcp_timer_keepalive_reset(sk);
 }
-
-TOYTCP_DEFINE_PROTO_ACCEPT(toytcp_accept, toytcp_accept_child)
 
 static int toytcp_listen(struct socket *sock, int backlog)
 {

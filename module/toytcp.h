@@ -357,7 +357,6 @@ void toytcp_listen_stop(struct sock *sk);
 void toytcp_listen_rcv(struct sock *sk, struct sk_buff *skb);
 bool toytcp_child_established(struct sock *child);
 bool toytcp_child_unlink(struct sock *child);
-struct sock *toytcp_accept_child(struct sock *sk, int flags, int *err);
 
 /* timer.c */
 void toytcp_init_timers(struct sock *sk);
