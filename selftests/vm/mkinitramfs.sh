@@ -5,8 +5,7 @@
 # packages (busybox-static, iproute2, kmod, linux-image) and from build/.
 # Nothing is downloaded.  Rebuilt on every run: it takes about a second.
 #
-#   mkinitramfs.sh [OUTPUT]     default: $BUILD/vm/initramfs.cpio.gz, or
-#                               $BUILD/vm/debug/initramfs.cpio.gz
+#   mkinitramfs.sh [OUTPUT]     default: $BUILD/vm/<flavour>/initramfs.cpio.gz
 #
 # TOYTCP_VM_FLAVOUR=debug builds it for the debug kernel (flavour.sh): no
 # module but toytcp's and the helpers, built against that kernel; the

@@ -6,7 +6,7 @@
 #   run-vm.sh [-o DIR] [-t TEST,TEST...] [-m test|demo|bench] [-T SECONDS]
 #             [-i INITRAMFS] [-a KERNEL_ARGS] [-q]
 #
-#   -o DIR      logs go here (default $BUILD/vm/run, or $BUILD/vm/debug/run);
+#   -o DIR      logs go here (default $BUILD/vm/<flavour>/run);
 #               emptied first
 #   -t LIST     tests to run, comma separated, by manifest name
 #               (default: every test of the "main" group)
@@ -15,8 +15,8 @@
 #   -T SECONDS  kill QEMU after that long (default: $TOYTCP_VM_TIMEOUT, or
 #               the sum of the selected tests' timeouts plus 180 s for boot
 #               and shutdown, times the flavour's timeout scale)
-#   -i FILE     initramfs (default initramfs.cpio.gz in $BUILD/vm, or
-#               $BUILD/vm/debug, from mkinitramfs.sh)
+#   -i FILE     initramfs (default initramfs.cpio.gz in $BUILD/vm/<flavour>,
+#               from mkinitramfs.sh)
 #   -a ARGS     more kernel command line
 #   -q          do not copy the guest's output to stdout
 #
