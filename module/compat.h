@@ -59,28 +59,29 @@
 /*
  * toytcp_sk_net_unref() - drop @sk's reference on its namespace.  The
  * caller has cleared sk_net_refcnt, so that __sk_destruct() will not drop
- * it again.  Since "net: better track kernel sockets lifetime" (6.13, in
- * 6.12.y stable too) a socket with sk_net_refcnt clear holds a passive
- * reference instead (the namespace's memory stays, the namespace may go),
- * which __sk_destruct() drops: take that one, and a tracker of its kind.
- * Kbuild defines TOYTCP_HAVE_NET_PASSIVE when the kernel's headers have
- * net_passive_inc(): a stable backport gives no version to test.
+ * it again, and treats the socket as kernel sockets are treated:
+ * - since "net: better track kernel sockets lifetime" (6.14, and 6.12.y
+ *   stable), such a socket holds a passive reference instead (the
+ *   namespace's memory stays, the namespace may go), which
+ *   __sk_destruct() drops: take it first.  That commit also added
+ *   sk_net_refcnt_upgrade(), which Kbuild looks for
+ *   (TOYTCP_HAVE_NET_PASSIVE): a stable backport gives no version to test;
+ * - since 6.2 __sk_destruct() frees such a socket's tracker from the
+ *   namespace's untracked-reference list (TOYTCP_HAVE_NETNS_NOTREFCNT:
+ *   __netns_tracker_alloc() exists): put one there.
  */
-#ifdef TOYTCP_HAVE_NET_PASSIVE
 static inline void toytcp_sk_net_unref(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 
+#ifdef TOYTCP_HAVE_NET_PASSIVE
 	net_passive_inc(net);
-	put_net_track(net, &sk->ns_tracker);
-	__netns_tracker_alloc(net, &sk->ns_tracker, false, GFP_ATOMIC);
-}
-#else
-static inline void toytcp_sk_net_unref(struct sock *sk)
-{
-	put_net_track(sock_net(sk), &sk->ns_tracker);
-}
 #endif
+	put_net_track(net, &sk->ns_tracker);
+#ifdef TOYTCP_HAVE_NETNS_NOTREFCNT
+	__netns_tracker_alloc(net, &sk->ns_tracker, false, GFP_ATOMIC);
+#endif
+}
 
 /*
  * The callbacks of struct proto whose signatures changed.  Each is an

@@ -421,11 +421,14 @@ static struct rtable *toytcp_reply_route(struct net *net,
 
 /*
  * Put an IPv4 header in front of @skb (a reply sent by the control socket
- * @ctl from @saddr to @daddr, its route already attached) and send it.
- * What ip_build_and_send_pkt() did for us until 7.x stopped exporting it:
- * no IP options, DF as the socket's PMTU discovery says (and then an IP ID
- * of 0, as Linux sends for a DF packet of no connection), the route's hop
- * limit.  ip_local_out() fills in the length and the header checksum.
+ * @ctl from @saddr to @daddr, its route already attached) and send it,
+ * as ip_build_and_send_pkt() did for us until 7.x stopped exporting it:
+ * no IP options; DF with an ID of 0 for a short segment or where the
+ * socket's PMTU discovery wants DF, otherwise a random ID (never the
+ * shared hashed generator, whose IDs leak to an off-path observer:
+ * CVE-2020-36516); the route's hop limit; the socket's priority, and its
+ * mark unless the segment has one.  ip_local_out() fills in the length,
+ * the header checksum and skb->protocol.
  */
 static void toytcp_ip_send_reply(struct net *net, struct sock *ctl,
 				 struct sk_buff *skb, __be32 saddr,
@@ -440,15 +443,20 @@ static void toytcp_ip_send_reply(struct net *net, struct sock *ctl,
 	iph->version = 4;
 	iph->ihl = sizeof(*iph) / 4;
 	iph->tos = READ_ONCE(inet_sk(ctl)->tos);
-	iph->frag_off = ip_dont_fragment(ctl, dst) ? htons(IP_DF) : 0;
+	if (skb->len <= IPV4_MIN_MTU || ip_dont_fragment(ctl, dst)) {
+		iph->frag_off = htons(IP_DF);
+		iph->id = 0;
+	} else {
+		iph->frag_off = 0;
+		iph->id = (__force __be16)get_random_u16();
+	}
 	iph->ttl = ip4_dst_hoplimit(dst);
 	iph->protocol = toytcp_ipproto;
 	iph->saddr = saddr;
 	iph->daddr = daddr;
-	ip_select_ident(net, skb, NULL);
-	skb->protocol = htons(ETH_P_IP);
 	skb->priority = READ_ONCE(ctl->sk_priority);
-	skb->mark = READ_ONCE(ctl->sk_mark);
+	if (!skb->mark)
+		skb->mark = READ_ONCE(ctl->sk_mark);
 	ip_local_out(net, ctl, skb);
 }
 
