@@ -122,6 +122,8 @@ dkms-source:
 	install -m 0644 $(filter-out %.mod.c,$(wildcard module/*.[ch])) module/Kbuild $(DKMS_SRC)/module/
 	install -m 0644 module/uapi/*.h $(DKMS_SRC)/module/uapi/
 
+# dkms add reads /usr/src: DESTDIR is for dkms-source alone.
+dkms-install: override DESTDIR :=
 dkms-install: dkms-source
 	-dkms remove -m toytcp -v $(DKMS_VERSION) --all >/dev/null 2>&1
 	dkms add -m toytcp -v $(DKMS_VERSION)

@@ -104,9 +104,12 @@ kdir_of() {
 
 # run_in ROOT CMD...: CMD in ROOT with /proc, /dev, this tree and $BUILD
 # mounted at their own paths, in a mount namespace of its own (the mounts
-# go away with it).  objtool and gcc need /proc.
+# go away with it).  objtool and gcc need /proc.  It holds the root's lock
+# shared, so that no "prepare" (exclusive) replaces a kernel under a build
+# (or under lint's sparse); prepare itself runs it with the lock held.
 run_in() {
 	local root=$1
+	local -a lock=()
 
 	shift
 	if [ "$root" = / ]; then
@@ -114,7 +117,10 @@ run_in() {
 		return
 	fi
 	mkdir -p "$BUILD"
-	unshare --mount --propagation private -- /bin/bash -c '
+	if [ -z "${TOYTCP_ROOT_LOCKED:-}" ]; then
+		lock=(flock -s "$root.lock")
+	fi
+	"${lock[@]}" unshare --mount --propagation private -- /bin/bash -c '
 		set -e
 		root=$1 top=$2 build=$3
 		shift 3
@@ -143,8 +149,9 @@ prepare_root() {
 	key=$(root_key "$rel")
 	log=$cache/roots/$rel.log
 	mkdir -p "$cache/roots"
-	exec 7>"$cache/roots/$rel.lock"
+	exec 7>"$root.lock"
 	flock 7
+	export TOYTCP_ROOT_LOCKED=1
 	if [ "$(cat "$root/.toytcp-root" 2>/dev/null)" != "$key" ]; then
 		command -v debootstrap >/dev/null ||
 			die "debootstrap is missing (scripts/install-deps.sh kernels)"
@@ -213,7 +220,7 @@ build() {
 }
 
 main() {
-	local what=${1:-} id=${2:-} kver
+	local what=${1:-} id=${2:-} kver series other
 
 	case "$what" in
 	list) echo "6.1 6.12 sid" ;;
@@ -223,8 +230,16 @@ main() {
 		;;
 	kver) kver_of "$id" ;;
 	name)
+		# sid's kernel is named by its series, unless trixie has the same
+		# (as sid had 6.12 in 2025): then stock-sid-<series>.
 		kver=$(kver_of "$id")
-		echo "stock-$(echo "$kver" | cut -d. -f1-2)"
+		series=$(echo "$kver" | cut -d. -f1-2)
+		if [ "$id" = sid ] && other=$(kver_of 6.12 2>/dev/null) &&
+		   [ "$(echo "$other" | cut -d. -f1-2)" = "$series" ]; then
+			echo "stock-sid-$series"
+		else
+			echo "stock-$series"
+		fi
 		;;
 	root) root_of "$id" ;;
 	kdir)

@@ -10,6 +10,11 @@
 # port at once; if QEMU has not exited with that code within
 # $TOYTCP_KVM_PROBE_TIMEOUT seconds (5), KVM does not work.  When it falls
 # back to software emulation it says so, in one line on stderr.
+#
+#   vm-accel.sh              print kvm or tcg
+#   vm-accel.sh --selftest   the probe under TCG, where it must run: exit 0
+#                            if it did (check.sh's harness/accel_probe_runs_under_tcg;
+#                            a broken probe would send every KVM host to TCG)
 set -euo pipefail
 
 probe_timeout=${TOYTCP_KVM_PROBE_TIMEOUT:-5}
@@ -19,8 +24,6 @@ probe_timeout=${TOYTCP_KVM_PROBE_TIMEOUT:-5}
 #   mov al, 0x31 ; out 0xf4, al ; hlt ; jmp $-1
 # isa-debug-exit turns the write into QEMU's exit status (0x31 << 1) | 1.
 write_probe() {
-	local le
-
 	le() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' \
 		$(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)))"; }
 	{
@@ -59,6 +62,11 @@ probe() {
 }
 
 main() {
+	if [ "${1:-}" = --selftest ]; then
+		probe tcg && return 0
+		echo "vm-accel: the probe kernel did not run under TCG ($why)" >&2
+		return 1
+	fi
 	case "${TOYTCP_VM_ACCEL:-}" in
 	kvm | tcg)
 		echo "$TOYTCP_VM_ACCEL"
