@@ -120,6 +120,11 @@ run_in() {
 	if [ -z "${TOYTCP_ROOT_LOCKED:-}" ]; then
 		lock=(flock -s "$root.lock")
 	fi
+	# Private, so that no mount made here shows (and stays) outside.  In
+	# a chroot whose / is no mount point the kernel refuses that.
+	if ! unshare --mount --propagation private true 2>/dev/null; then
+		die "cannot make a private mount namespace (unshare --mount as root; inside a chroot, / must be a mount point: bind-mount it on itself)"
+	fi
 	"${lock[@]}" unshare --mount --propagation private -- /bin/bash -c '
 		set -e
 		root=$1 top=$2 build=$3

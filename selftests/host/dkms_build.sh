@@ -35,8 +35,13 @@ make -s -C "$top" dkms-source DESTDIR="$work/dest" >/dev/null
 dk=(dkms --dkmstree "$work/tree" --sourcetree "$work/dest/usr/src"
 	--installtree "$work/install")
 
-"$kernels" run "$id" sh -c 'command -v dkms >/dev/null' ||
-	fail "no dkms in the $id root (scripts/install-deps.sh kernels)"
+rc=0
+"$kernels" run "$id" sh -c 'command -v dkms >/dev/null' || rc=$?
+case $rc in
+0) ;;
+1) fail "no dkms in the $id root (scripts/install-deps.sh kernels)" ;;
+*) fail "could not run a command in the $id root (exit $rc)" ;;
+esac
 for step in add build install; do
 	args=(-m toytcp -v "$version")
 	# The installtree stands for /lib/modules: the headers are elsewhere.
