@@ -427,15 +427,13 @@ main() {
 	echo "KTAP version 1"
 	echo "# toytcp selftests in QEMU ($accel):$units, $njobs at a time, $(($(date +%s) - t0)) s"
 	echo "1..$total"
+	# result() numbers and counts it; the units' results follow it.
 	if "$top/scripts/vm-accel.sh" --selftest >/dev/null; then
-		echo "ok 1 harness/accel_probe_runs_under_tcg"
-		tp=$((tp + 1))
+		result ok harness/accel_probe_runs_under_tcg
 	else
-		echo "not ok 1 harness/accel_probe_runs_under_tcg"
-		tf=$((tf + 1))
-		all_failed+="harness/accel_probe_runs_under_tcg"$'\n'
+		result fail harness/accel_probe_runs_under_tcg
 	fi
-	off=1
+	tp=$npassed tf=$nfailed off=$num
 	for u in $units; do
 		if [ ! -r "$BUILD/vm/$u/counts" ]; then
 			sed 's/^/# /' "$BUILD/vm/$u/report" 2>/dev/null || true
