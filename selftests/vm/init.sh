@@ -147,6 +147,18 @@ uptime_cs() {
 	echo "${s%.*}${s#*.}"
 }
 
+# The guest's CPUs' busy time so far, all CPUs together, in 1/100 s
+# (USER_HZ): under emulation, what a test costs the host, against the wall
+# time of uptime_cs.  A test that is mostly waiting for timers is cheap
+# however long it takes; how many guests can share the host's cores
+# follows from it.
+busy_cs() {
+	local cpu user nice sys idle iowait irq softirq steal
+
+	read -r cpu user nice sys idle iowait irq softirq steal _ </proc/stat
+	echo $((user + nice + sys + irq + softirq + steal))
+}
+
 # Put things back the way the next test expects them: toytcp installed (it
 # may be loaded or not), no network namespace left over.
 restore_state() {
@@ -169,7 +181,7 @@ restore_state() {
 # and stderr) is indented by four spaces, which makes its own KTAP a
 # subtest of ours.  Exit status: 0 pass, 4 skip (KSFT_SKIP), else fail.
 run_test() {
-	local num="$1" name="$2" limit="$3" pid wd reader rc start end i
+	local num="$1" name="$2" limit="$3" pid wd reader rc start end busy i
 
 	if [ ! -x "/selftests/$name" ]; then
 		ktap "# toytcp-vm: no such test: $name"
@@ -190,6 +202,7 @@ run_test() {
 	sed 's/^/    /' </tmp/vm.out >&3 &
 	reader=$!
 	start=$(uptime_cs)
+	busy=$(busy_cs)
 	(cd /selftests && exec setsid "./$name" </dev/null >/tmp/vm.out 2>&1) &
 	pid=$!
 
@@ -224,9 +237,10 @@ run_test() {
 	kill "$reader" 2>/dev/null
 	wait "$reader" 2>/dev/null
 	end=$(uptime_cs)
+	busy=$(($(busy_cs) - busy))
 	kmsg "test $name finished, exit $rc"
 
-	ktap "# toytcp-vm: $name took $(((end - start) / 100)).$(((end - start) % 100 / 10))s"
+	ktap "# toytcp-vm: $name took $(((end - start) / 100)).$(((end - start) % 100 / 10))s, CPU busy $((busy / 100)).$((busy % 100 / 10))s"
 	if [ -e /tmp/vm.timedout ]; then
 		ktap "not ok $num $name # TIMEOUT $limit seconds"
 		failed=$((failed + 1))
