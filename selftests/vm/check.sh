@@ -22,10 +22,13 @@
 #          builds it, toytcp.ko and the helper modules; check.sh runs
 #          that).  If it cannot be built, that is a failed result,
 #          debug/kernel_build.
-# Each kernel is a unit of work; TOYTCP_CHECK_JOBS (default 2) units run
-# at once, the debug kernel's (the longest: its build, then its slower
-# suite) first.  The suite is mostly timers, so two guests on two cores
-# finish far sooner than one after the other.  Each unit's results are
+# Each kernel is a unit of work, and all start at once; their boots share
+# TOYTCP_CHECK_JOBS (default 2) guest slots, a debug-kernel boot (the
+# longest path: its build, then its slower suite) before a stock one.  A
+# kernel's tests are split across TOYTCP_CHECK_SHARDS_DEBUG (default 3)
+# or TOYTCP_CHECK_SHARDS (stock, default 2) boots by what they take
+# (durations).  The suite is partly timers, and slots keep both cores
+# busy to the end.  Each unit's results are
 # kept and the document is printed when all are done, kernels in the
 # order above; progress goes to stderr meanwhile.  The accelerator
 # (scripts/vm-accel.sh: KVM only if it is shown to run a guest) is chosen
@@ -44,7 +47,8 @@
 #     DEBUG_ATOMIC_SLEEP must each be reported, and the run fail:
 #     harness_detects_memory_leak, harness_detects_lock_inversion,
 #     harness_detects_sleep_in_atomic.
-#  3. the tests.
+#  3. the tests, in one boot or several ("shards"); with several, what
+#     belongs to a boot is named by it: debug/shard2/guest_kernel_clean.
 # Every result's name starts with its kernel's: stock-6.1/bind,
 # stock-6.12/bind, stock-7.2/bind, debug/bind.
 # Logs: build/vm/<id>/{selfcheck,run}/ (console.log, output.log...),
@@ -67,6 +71,9 @@ selfcheck=${SELFCHECK:-1}
 flavours=${FLAVOURS:-stock debug}
 kernels=${KERNELS:-$("$top/scripts/kernels.sh" list)}
 njobs=${TOYTCP_CHECK_JOBS:-2}
+# How many boots a kernel's tests are split across (check the durations
+# file for what a test costs): the debug kernel's suite is the longest path.
+debug_shards=3 stock_shards=2
 case "$njobs" in
 [1-9] | [1-9][0-9]) ;;
 *) echo "check: TOYTCP_CHECK_JOBS must be a number from 1 to 99, not '$njobs'" >&2; exit 2 ;;
@@ -130,7 +137,8 @@ list_tests() {
 # run_boot DIR PREFIX EXPECTED [run-vm.sh args]
 #
 # Boot once (in the flavour of $TOYTCP_VM_FLAVOUR); print its results as
-# they come, numbered on from $num and named PREFIX..., then (on failure)
+# they come, numbered on from $num and named PREFIX..., what belongs to the
+# boot itself (vm_run_complete...) PREFIX$boot_name..., then (on failure)
 # the console log.  EXPECTED: the tests the guest will run (list_tests),
 # reported as not run if the guest dies before it lists them itself.  Sets
 # boot_pass, boot_fail, boot_skip and advances $num.  Returns non-zero if
@@ -143,6 +151,7 @@ run_boot() {
 	"$here/run-vm.sh" -o "$dir" "$@" |
 		awk -f "$here/ktap-report.awk" \
 			-v offset="$num" -v prefix="$prefix" -v expect="$expect" \
+			-v boot="$boot_name" \
 			-v endfile="$dir/end" -v splats="$dir/splats" \
 			-v elapsed="$dir/elapsed" -v summary="$dir/summary" \
 			-v faillist="$dir/failed" -v skiplist="$dir/skipped" ||
@@ -285,8 +294,7 @@ build_debug() {
 # "PASSED FAILED SKIPPED RESULTS" to build/vm/UNIT/counts and the names
 # of failed and skipped cases to .../failed and .../skipped.
 run_unit() {
-	local u=$1 f vm diag expected want blocked=0
-	local boot_pass=0 boot_fail=0 boot_skip=0
+	local u=$1 f vm diag blocked=0
 
 	vm=$BUILD/vm/$u
 	mkdir -p "$vm"
@@ -336,25 +344,216 @@ run_unit() {
 		fi
 	fi
 	if [ "$blocked" = 0 ]; then
-		expected=$(list_tests "$vm/initramfs/selftests/MANIFEST")
-		want=$((num + $(wc -w <<<"$expected") + 2))
-		if [ "$selfcheck" = 1 ]; then
-			harness_selfcheck "$u" "$f"
-			[ "$u" = debug ] && checkers_selfcheck "$u" "$f"
-			want=$((want + 3))
-			[ "$u" = debug ] && want=$((want + 3))
-		fi
-		run_boot "$vm/run" "$f/" "$expected" "${args[@]}" || true
-		cat "$vm/run/failed" >>"$vm/failed"
-		cat "$vm/run/skipped" >>"$vm/skipped"
-		if [ "$num" -ne "$want" ]; then
-			# A harness bug (list_tests and init.sh disagree): not a pass.
-			echo "# check: $f should have given $want results, gave $num"
-			result fail "$f/ktap_plan"
-		fi
+		run_boots "$u" "$f"
 	fi
 	grep . <<<"$all_failed" >>"$vm/failed" || true
-	echo "$((npassed + boot_pass)) $((nfailed + boot_fail)) $boot_skip $num" >"$vm/counts"
+	echo "$npassed $nfailed $nskipped $num" >"$vm/counts"
+}
+
+# shards UNIT: how many boots the unit's tests are split across.
+shards() {
+	local n
+
+	if [ "$1" = debug ]; then
+		n=${TOYTCP_CHECK_SHARDS_DEBUG:-$debug_shards}
+	else
+		n=${TOYTCP_CHECK_SHARDS:-$stock_shards}
+	fi
+	case "$n" in
+	[1-9]) echo "$n" ;;
+	*) echo "check: shards must be a number from 1 to 9, not '$n'" >&2; echo 1 ;;
+	esac
+}
+
+# split_tests N COLUMN TEST...: the tests in N shards, one line each,
+# comma separated, each in the manifest's order.  Longest first, each to
+# the shard with the least so far, by the seconds in $here/durations
+# (COLUMN 2: a stock kernel, 3: the debug kernel; measured, see there); a
+# test missing there counts 60 s.
+split_tests() {
+	local n=$1 col=$2
+
+	shift 2
+	awk -v n="$n" -v col="$col" -v list="$*" '
+		NR == FNR { if ($1 !~ /^#/ && NF >= 3) secs[$1] = $col; next }
+		END {
+			m = split(list, t, " ")
+			for (i = 1; i <= m; i++) {
+				w[i] = (t[i] in secs) ? secs[t[i]] + 0 : 60
+				idx[i] = i
+			}
+			# longest first (insertion sort: a few dozen tests)
+			for (i = 2; i <= m; i++)
+				for (j = i; j > 1 && w[idx[j]] > w[idx[j - 1]]; j--) {
+					k = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = k
+				}
+			for (i = 1; i <= m; i++) {
+				best = 1
+				for (k = 2; k <= n; k++)
+					if (load[k] < load[best])
+						best = k
+				load[best] += w[idx[i]]
+				shard[idx[i]] = best
+			}
+			for (k = 1; k <= n; k++) {
+				line = ""
+				for (i = 1; i <= m; i++)
+					if (shard[i] == k)
+						line = line (line == "" ? "" : ",") t[i]
+				print line
+			}
+		}' "$here/durations" /dev/null
+}
+
+# acquire_slot: wait for one of the $njobs guest slots and hold it (fd 7)
+# until this (sub)shell closes it or exits: at most $njobs guests run at
+# once, over all units.  Boots of the debug kernel, the longest path, go
+# first: a stock boot waits while one of them is waiting.
+acquire_slot() {
+	local i waiting=$BUILD/vm/slots/waiting.$BASHPID
+
+	mkdir -p "$BUILD/vm/slots"
+	[ "$TOYTCP_VM_FLAVOUR" = debug ] && : >"$waiting"
+	while :; do
+		if [ "$TOYTCP_VM_FLAVOUR" = debug ] ||
+		   ! compgen -G "$BUILD/vm/slots/waiting.*" >/dev/null; then
+			for ((i = 1; i <= njobs; i++)); do
+				exec 7>"$BUILD/vm/slots/slot.$i"
+				if flock -n 7; then
+					rm -f "$waiting"
+					return 0
+				fi
+				exec 7>&-
+			done
+		fi
+		sleep 1
+	done
+}
+
+# part NAME COMMAND...: run COMMAND (a boot and its results) in the
+# background, in a guest slot, as one part of the unit: its results,
+# numbered from 1, to $parts/NAME.ktap, "PASSED FAILED SKIPPED RESULTS" to
+# NAME.counts, the failed and the skipped cases' names to NAME.failed and
+# NAME.skipped.
+part() {
+	local name=$1
+
+	shift
+	(
+		num=0 npassed=0 nfailed=0 nskipped=0 all_failed="" all_skipped=""
+		acquire_slot
+		"$@" >"$parts/$name.ktap"
+		echo "$npassed $nfailed $nskipped $num" >"$parts/$name.counts"
+		printf '%s' "$all_failed" >"$parts/$name.failed"
+		printf '%s' "$all_skipped" >"$parts/$name.skipped"
+	) &
+	part_pids+=("$!")
+}
+
+# shard_boot DIR BOOT EXPECTED LIST: boot once for the tests in LIST
+# (comma separated) and count what it reported.
+shard_boot() {
+	local dir=$1 boot_pass boot_fail boot_skip
+
+	boot_name=$2
+	run_boot "$dir" "$f/" "$3" -t "$4" || true
+	npassed=$boot_pass nfailed=$boot_fail nskipped=$boot_skip
+	all_failed=$(cat "$dir/failed")
+	all_skipped=$(cat "$dir/skipped")
+}
+
+# renumber OFFSET FILE: FILE's results with OFFSET added to their numbers;
+# the rest of each line as it was.
+renumber() {
+	awk -v off="$1" '
+		match($0, /^(not )?ok [0-9]+/) {
+			head = substr($0, 1, RLENGTH)
+			rest = substr($0, RLENGTH + 1)
+			n = head
+			sub(/^(not )?ok /, "", n)
+			sub(/[0-9]+$/, "", head)
+			$0 = head (n + off) rest
+		}
+		{ print }' "$2"
+}
+
+# run_boots UNIT NAME: the unit's self-check boots and its tests, split
+# across $(shards UNIT) boots, each in a guest slot as one comes free; the
+# results in that order, whenever they finished.
+run_boots() {
+	local u=$1 f=$2 expected list post="" npost=0 refs="" want n k p fl sk
+	local parts=$vm/parts names=() lists=() boot_name="" part_pids=()
+
+	rm -rf "$parts"
+	mkdir -p "$parts"
+	expected=$(list_tests "$vm/initramfs/selftests/MANIFEST")
+	list=""
+	for n in $expected; do
+		if [ "$n" = vm/toytcp_unload.sh ]; then
+			post=$n npost=1
+		elif [ "$u" = debug ] && [ -z "$tests" ] && [[ $n = *_tcp_reference.sh ]]; then
+			# They run the tests against the kernel's own TCP,
+			# checking the expectations, not toytcp; the stock
+			# kernels run them.  Named in TESTS, they run here too.
+			refs+=" $n"
+		else
+			list+=" $n"
+		fi
+	done
+	expected="$list $post"
+	[ -z "$refs" ] ||
+		echo "# $f: not on this kernel (they test the kernel's TCP, the stock kernels run them):$refs"
+	n=$(shards "$u")
+	# shellcheck disable=SC2086 # one word per test
+	mapfile -t lists < <(split_tests "$n" "$([ "$u" = debug ] && echo 3 || echo 2)" $list |
+			     grep .)
+	want=$((num + $(wc -w <<<"$list")))
+	if [ "$selfcheck" = 1 ]; then
+		part selfcheck harness_selfcheck "$u" "$f"
+		names+=(selfcheck)
+		want=$((want + 3))
+		if [ "$u" = debug ]; then
+			part checkers checkers_selfcheck "$u" "$f"
+			names+=(checkers)
+			want=$((want + 3))
+		fi
+	fi
+	if [ "${#lists[@]}" -le 1 ]; then
+		part run shard_boot "$vm/run" "" "$expected" "${lists[0]:-$post}"
+		names+=(run)
+		want=$((want + npost + 2))
+	else
+		for ((k = 1; k <= ${#lists[@]}; k++)); do
+			part "shard$k" shard_boot "$vm/shard$k" "shard$k/" \
+				"$(tr , ' ' <<<"${lists[k - 1]}") $post" "${lists[k - 1]}"
+			names+=("shard$k")
+			want=$((want + npost + 2))
+		done
+		echo "# $f: tests in ${#lists[@]} boots: $(IFS=' '; echo "${lists[*]}" | sed 's/ /; /g')"
+	fi
+	# Not a bare "wait": it would wait for main's process substitution
+	# on this unit's stderr too, which lasts as long as the unit.
+	wait "${part_pids[@]}" || true
+	for n in "${names[@]}"; do
+		if [ ! -r "$parts/$n.counts" ]; then
+			echo "# check: $f's boot $n gave no count"
+			result fail "$f/$n"
+			continue
+		fi
+		read -r p fl sk k <"$parts/$n.counts"
+		renumber "$num" "$parts/$n.ktap"
+		num=$((num + k))
+		npassed=$((npassed + p)) nfailed=$((nfailed + fl))
+		nskipped=$((nskipped + sk))
+		all_failed+=$(cat "$parts/$n.failed")$'\n'
+		all_skipped+=$(cat "$parts/$n.skipped")$'\n'
+	done
+	grep . <<<"$all_skipped" >>"$vm/skipped" || true
+	if [ "$num" -ne "$want" ]; then
+		# A harness bug (list_tests and init.sh disagree): not a pass.
+		echo "# check: $f should have given $want results, gave $num"
+		result fail "$f/ktap_plan"
+	fi
 }
 
 # Called on the last line: bash has then read the whole file, which may
@@ -396,12 +595,11 @@ main() {
 	args=()
 	[ -n "$tests" ] && args+=(-t "$tests")
 
+	# No boot of an earlier check is waiting any more (we hold the lock).
+	rm -rf "$BUILD/vm/slots"
 	t0=$(date +%s)
-	echo "# check: units $order, $njobs at a time, QEMU $accel" >&2
+	echo "# check: units $order, $njobs guests at a time, QEMU $accel" >&2
 	for u in $order; do
-		while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do
-			wait -n || true
-		done
 		mkdir -p "$BUILD/vm/$u"
 		rm -f "$BUILD/vm/$u/counts"
 		(
@@ -425,7 +623,7 @@ main() {
 	# The probe that decides KVM or TCG, checked where it must work.
 	total=$((total + 1))
 	echo "KTAP version 1"
-	echo "# toytcp selftests in QEMU ($accel):$units, $njobs at a time, $(($(date +%s) - t0)) s"
+	echo "# toytcp selftests in QEMU ($accel):$units, $njobs guests at a time, $(($(date +%s) - t0)) s"
 	echo "1..$total"
 	# result() numbers and counts it; the units' results follow it.
 	if "$top/scripts/vm-accel.sh" --selftest >/dev/null; then

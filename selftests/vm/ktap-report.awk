@@ -9,6 +9,10 @@
 # program's own KTAP indented by four spaces as its subtest.  Variables:
 #   offset   results check.sh printed before this boot (numbering continues)
 #   prefix   put before every top-level test's name ("debug/": the flavour)
+#   boot     put after the prefix for what belongs to this boot rather than
+#            to a test (vm_run_complete, guest_kernel_clean, the harness's
+#            own vm/... tests) when a kernel's suite is split across boots:
+#            "shard2/" (may be empty)
 #   expect   the tests the guest should run, space-separated, for when it
 #            dies before it lists them itself (may be empty)
 #   endfile  file holding the guest's end marker line (empty: none)
@@ -29,6 +33,12 @@
 # Two more results come from the host: vm_run_complete (the end marker
 # arrived: no panic, no hang) and guest_kernel_clean (no splat in the
 # kernel log).
+
+# The name a top-level test is reported under: the prefix, and for the
+# harness's own (vm/...) tests also the boot's name.
+function top_name(name) {
+	return prefix (name ~ /^vm\// ? boot : "") name
+}
 
 function out(s) {
 	print s
@@ -142,7 +152,7 @@ d == 1 && body ~ /^# Subtest: / {
 	name = body
 	sub(/^# Subtest: /, "", name)
 	started_test[name] = 1
-	current = prefix name
+	current = top_name(name)
 	out("    # Subtest: " current)
 	next
 }
@@ -184,11 +194,11 @@ d == 0 && body ~ /^(not )?ok [0-9]+/ {
 	parse_result(body)
 	done[r_name] = 1
 	ntop++
-	result(0, r_status, prefix r_name (r_reason != "" ? " (" r_reason ")" : ""), r_reason)
+	result(0, r_status, top_name(r_name) (r_reason != "" ? " (" r_reason ")" : ""), r_reason)
 	# Our number and the prefix; the rest (name, directive) as it came.
 	s = body
 	sub(/^(not )?ok[ \t]+[0-9]+[ \t]*/, "", s)
-	out((body ~ /^not/ ? "not ok " : "ok ") (offset + ntop) " " prefix s)
+	out((body ~ /^not/ ? "not ok " : "ok ") (offset + ntop) " " top_name(r_name) substr(s, length(r_name) + 1))
 	current = ""
 	next
 }
@@ -212,12 +222,12 @@ END {
 			continue
 		ntop++
 		if (name in started_test) {
-			out("# " prefix name ": no result: the VM died during this test")
-			result(0, "fail", prefix name " (no result: the VM died during it)", "")
-			out("not ok " (offset + ntop) " " prefix name)
+			out("# " top_name(name) ": no result: the VM died during this test")
+			result(0, "fail", top_name(name) " (no result: the VM died during it)", "")
+			out("not ok " (offset + ntop) " " top_name(name))
 		} else {
-			result(0, "skip", prefix name, "not run: the VM died before it")
-			out("ok " (offset + ntop) " " prefix name " # SKIP not run: the VM died before it")
+			result(0, "skip", top_name(name), "not run: the VM died before it")
+			out("ok " (offset + ntop) " " top_name(name) " # SKIP not run: the VM died before it")
 		}
 	}
 
@@ -227,7 +237,7 @@ END {
 	}
 	ntop++
 	if (endline != "") {
-		out("ok " (offset + ntop) " " prefix "vm_run_complete")
+		out("ok " (offset + ntop) " " prefix boot "vm_run_complete")
 		npassed++
 	} else {
 		how = ""
@@ -237,9 +247,9 @@ END {
 			out("# no end marker: QEMU was killed, " how)
 		else
 			out("# no end marker: the guest kernel panicked, rebooted or QEMU failed; see the console log")
-		out("not ok " (offset + ntop) " " prefix "vm_run_complete")
+		out("not ok " (offset + ntop) " " prefix boot "vm_run_complete")
 		nfailed++
-		failures[nfailed] = prefix "vm_run_complete"
+		failures[nfailed] = prefix boot "vm_run_complete"
 	}
 
 	ntop++
@@ -255,12 +265,12 @@ END {
 	if (nsplat > 30)
 		out("# kernel: ... " (nsplat - 30) " more lines")
 	if (nsplat == 0) {
-		out("ok " (offset + ntop) " " prefix "guest_kernel_clean")
+		out("ok " (offset + ntop) " " prefix boot "guest_kernel_clean")
 		npassed++
 	} else {
-		out("not ok " (offset + ntop) " " prefix "guest_kernel_clean")
+		out("not ok " (offset + ntop) " " prefix boot "guest_kernel_clean")
 		nfailed++
-		failures[nfailed] = prefix "guest_kernel_clean"
+		failures[nfailed] = prefix boot "guest_kernel_clean"
 	}
 
 	if (faillist != "") {
