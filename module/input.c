@@ -54,26 +54,14 @@ u16 toytcp_syn_window(struct sock *sk)
 }
 
 /*
- * The connection is over because of a RST or a timeout: report @err to the
- * user and close (RFC 9293 3.10.7.4, "second, check the RST bit").
+ * An acceptable RST ended the connection (RFC 9293 3.10.7.4, "second,
+ * check the RST bit"): count it, trace it, report @err and close.
  */
-void toytcp_reset_done(struct sock *sk, int err)
+static void toytcp_reset_rcvd(struct sock *sk, int err)
 {
-	bool dead = sock_flag(sk, SOCK_DEAD);
-
-	if (err != ETIMEDOUT) {
-		TOYTCP_INC(sock_net(sk), IN_RSTS);
-		trace_toytcp_reset(sk, sk->sk_state, err);
-	}
-	/*
-	 * Error first, wake-ups after CLOSED: a poll() woken here must see
-	 * POLLERR and POLLHUP together, as TCP reports them.  A dead socket
-	 * may be freed by toytcp_done(); nobody waits on it.
-	 */
-	WRITE_ONCE(sk->sk_err, err);
-	toytcp_done(sk);
-	if (!dead)
-		sk_error_report(sk);
+	TOYTCP_INC(sock_net(sk), IN_RSTS);
+	trace_toytcp_reset(sk, sk->sk_state, err);
+	toytcp_abort(sk, err);
 }
 
 /* The error a RST means for the user, as Linux TCP reports it. */
@@ -560,7 +548,7 @@ static void toytcp_rcv_syn_sent(struct sock *sk, struct sk_buff *skb,
 	/* second, the RST bit */
 	if (cb->flags & TCPHDR_RST) {
 		if (ack)
-			toytcp_reset_done(sk, ECONNREFUSED);
+			toytcp_reset_rcvd(sk, ECONNREFUSED);
 		return;
 	}
 	/* fourth, the SYN bit */
@@ -696,7 +684,7 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			toytcp_done(sk);
 			goto drop;
 		}
-		toytcp_reset_done(sk, -toytcp_reset_errno(sk));
+		toytcp_reset_rcvd(sk, -toytcp_reset_errno(sk));
 		goto drop;
 	}
 
@@ -764,7 +752,7 @@ static void toytcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb)
 			    toytcp_after(cb->seq + skb->len, tp->rcv_nxt)) {
 				/* data for a closed reader: abort (RFC 2525) */
 				toytcp_send_active_reset(sk, GFP_ATOMIC);
-				toytcp_reset_done(sk, ECONNRESET);
+				toytcp_abort(sk, ECONNRESET);
 				goto drop;
 			}
 			toytcp_data_queue(sk, skb);

@@ -162,6 +162,7 @@ static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
 	unsigned int optlen = 0;
 	struct tcphdr *th;
 	bool syn = flags & TCPHDR_SYN;
+	int err;
 
 	if (syn) {
 		optlen = TOYTCP_SYN_OPTLEN;
@@ -207,7 +208,9 @@ static int toytcp_transmit(struct sock *sk, struct sk_buff *skb, u32 seq,
 	TOYTCP_INC(sock_net(sk), OUT_SEGS);
 	if (flags & TCPHDR_RST)
 		TOYTCP_INC(sock_net(sk), OUT_RSTS);
-	return ip_queue_xmit(sk, skb, &inet->cork.fl);
+	/* congestion notified is sent; dropped on the way out is not */
+	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	return net_xmit_eval(err);	/* a macro: its argument twice */
 }
 
 /* Send queued @skb (a clone of it) and note the time for RTT and RTO. */
@@ -377,7 +380,7 @@ void toytcp_send_fin(struct sock *sk)
 		if (!skb) {
 			/* cannot even say goodbye: abort, as TCP does */
 			toytcp_send_active_reset(sk, GFP_ATOMIC);
-			toytcp_reset_done(sk, ENOMEM);
+			toytcp_abort(sk, ENOMEM);
 			return;
 		}
 		skb_reserve(skb, TOYTCP_MAX_HEADER);
@@ -704,6 +707,7 @@ static int toytcp_split(struct sock *sk, struct sk_buff *skb, unsigned int len)
 void toytcp_push(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
+	bool failed = false;
 	struct sk_buff *skb;
 	u32 flight;
 
@@ -735,8 +739,12 @@ void toytcp_push(struct sock *sk)
 			 */
 			if (room >= tp->mss || (room && room >= tp->max_window / 2) ||
 			    (room && tp->snd_una == tp->snd_nxt)) {
-				if (toytcp_split(sk, skb, room))
+				int err = toytcp_split(sk, skb, room);
+
+				if (err) {
+					failed = err == -ENOMEM;
 					break;
+				}
 			} else {
 				if (tp->snd_una == tp->snd_nxt)
 					toytcp_timer_window_closed(sk);
@@ -763,8 +771,10 @@ void toytcp_push(struct sock *sk)
 		    !(cb->flags & TCPHDR_FIN))
 			break;
 send:
-		if (toytcp_send_queued(sk, skb))
+		if (toytcp_send_queued(sk, skb)) {
+			failed = true;
 			break;
+		}
 		if (!tp->rtt_start && !(cb->sstate & TOYTCP_SKB_RETRANS)) {
 			tp->rtt_seq = cb->end_seq;
 			tp->rtt_start = jiffies;
@@ -782,6 +792,8 @@ send:
 				NULL : skb->next;
 		toytcp_timer_data_sent(sk);
 	}
+	if (failed)
+		toytcp_timer_send_failed(sk);
 }
 
 /**

@@ -39,7 +39,7 @@ static void toytcp_proc_line(struct sock *sk, void *arg)
 	}
 	/* /proc/net/tcp's timer codes: 1 retransmit, 2 keepalive, 3 TIME-WAIT, 4 probe */
 	if (timer_pending(&tp->rtx_timer)) {
-		timer = tp->timer_kind == TOYTCP_TIMER_PERSIST ? 4 : 1;
+		timer = tp->timer_kind == TOYTCP_TIMER_RTX ? 1 : 4;
 		when = tp->rtx_timer.expires;
 	} else if (timer_pending(&tp->keepalive_timer)) {
 		timer = state == TCP_TIME_WAIT ? 3 : 2;

@@ -124,9 +124,13 @@ void toytcp_done(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
+	/*
+	 * Shut down before CLOSED is published: toytcp_set_state() wakes
+	 * poll(), which must then see POLLIN and POLLHUP together.
+	 */
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	toytcp_set_state(sk, TCP_CLOSE);
 	toytcp_stop_timers(sk);
-	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (tp->released)
 		return;
 
@@ -151,6 +155,29 @@ void toytcp_done(struct sock *sk)
 	toytcp_put_port(sk);
 	sk_sockets_allocated_dec(sk);
 	sock_put(sk);		/* the life reference */
+}
+
+/**
+ * toytcp_abort - the connection is over on an error: report it and close
+ * @sk: socket, locked (user or bh); the caller holds its own reference
+ * @err: the error the user sees (positive errno)
+ *
+ * For a RST received (input.c counts and traces those first), a timeout,
+ * the RFC 2525 abort of data for a closed reader, or no memory for a FIN.
+ */
+void toytcp_abort(struct sock *sk, int err)
+{
+	bool dead = sock_flag(sk, SOCK_DEAD);
+
+	/*
+	 * Error first, wake-ups after CLOSED: a poll() woken here must see
+	 * POLLERR and POLLHUP together, as TCP reports them.  A dead socket
+	 * may be freed by toytcp_done(); nobody waits on it.
+	 */
+	WRITE_ONCE(sk->sk_err, err);
+	toytcp_done(sk);
+	if (!dead)
+		sk_error_report(sk);
 }
 
 /* Called by inet_create() only if init fails; nothing to undo then. */

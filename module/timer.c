@@ -6,7 +6,9 @@
  *		floor, doubling backoff, 120 s ceiling) of the oldest
  *		unacknowledged segment, SYN and FIN included; or, while the
  *		peer's window is zero, the persist timer that sends window
- *		probes with the same backoff.
+ *		probes with the same backoff; or, when a segment could not
+ *		be sent (no memory, a local drop) and nothing is in flight,
+ *		the retry of toytcp_push() (TCP's probe timer does both).
  *   delack_timer	a delayed ACK, 40 ms after the first unacknowledged
  *		segment (at most 200 ms, RFC 1122 4.2.3.2).
  *   keepalive_timer	one timer for the idle connection: keepalive probes
@@ -106,6 +108,21 @@ void toytcp_timer_window_closed(struct sock *sk)
 	toytcp_arm_rtx(sk, TOYTCP_TIMER_PERSIST, toytcp_rto_backed_off(tp));
 }
 
+/*
+ * toytcp_push() could not send (no memory for a copy, the device dropped
+ * it) and nothing is in flight: no ACK will come to push again, so try
+ * again every half second, without backoff: the shortage is local and says
+ * nothing about the path (TCP's TCP_RESOURCE_PROBE_INTERVAL).
+ */
+void toytcp_timer_send_failed(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	if (tp->snd_una != tp->snd_nxt || timer_pending(&tp->rtx_timer))
+		return;		/* an ACK, the RTO or a probe comes first */
+	toytcp_arm_rtx(sk, TOYTCP_TIMER_RETRY, HZ / 2);
+}
+
 void toytcp_timer_ack_owed(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
@@ -192,6 +209,11 @@ static void toytcp_rtx_work(struct sock *sk)
 		return;
 	}
 
+	if (tp->timer_kind == TOYTCP_TIMER_RETRY) {
+		tp->timer_kind = TOYTCP_TIMER_NONE;
+		toytcp_push(sk);	/* which arms it again if it fails */
+		return;
+	}
 	if (tp->timer_kind == TOYTCP_TIMER_PERSIST) {
 		tp->timer_kind = TOYTCP_TIMER_NONE;
 		toytcp_push(sk);
@@ -230,7 +252,7 @@ static void toytcp_rtx_work(struct sock *sk)
 	     time_after_eq(jiffies, tp->rtx_start +
 			   msecs_to_jiffies(tp->opt.user_timeout)))) {
 		/* RFC 9293 3.8.3: give up on the connection */
-		toytcp_reset_done(sk, sk->sk_err_soft ? : ETIMEDOUT);
+		toytcp_abort(sk, sk->sk_err_soft ? : ETIMEDOUT);
 		return;
 	}
 
@@ -315,7 +337,7 @@ static void toytcp_keepalive_work(struct sock *sk)
 	}
 	if (tp->probes_out >= (tp->opt.keepalive_probes ? :
 			       READ_ONCE(toytcp_sk_cfg(sk)->keepalive_probes))) {
-		toytcp_reset_done(sk, ETIMEDOUT);
+		toytcp_abort(sk, ETIMEDOUT);
 		return;
 	}
 	TOYTCP_INC(sock_net(sk), KEEPALIVE_PROBES);

@@ -95,6 +95,7 @@ enum {
 	TOYTCP_TIMER_NONE,
 	TOYTCP_TIMER_RTX,	/* unacknowledged data, SYN or FIN */
 	TOYTCP_TIMER_PERSIST,	/* zero window probe */
+	TOYTCP_TIMER_RETRY,	/* a send that failed, with nothing in flight */
 };
 
 /* What the user set with setsockopt(SOL_TCP); it outlives a connection. */
@@ -280,7 +281,7 @@ void toytcp_lookup_exit(void);
 int toytcp_socket_init(void);
 void toytcp_socket_exit(void);
 void toytcp_done(struct sock *sk);
-void toytcp_reset_done(struct sock *sk, int err);
+void toytcp_abort(struct sock *sk, int err);
 bool toytcp_is_orphan(const struct sock *sk);
 void toytcp_init_private(struct sock *sk);
 void toytcp_net_purge(struct net *net);
@@ -364,6 +365,7 @@ void toytcp_stop_timers(struct sock *sk);
 void toytcp_timer_data_sent(struct sock *sk);
 void toytcp_timer_ack_advanced(struct sock *sk);
 void toytcp_timer_window_closed(struct sock *sk);
+void toytcp_timer_send_failed(struct sock *sk);
 void toytcp_timer_ack_owed(struct sock *sk);
 void toytcp_timer_ack_sent(struct sock *sk);
 void toytcp_timer_time_wait(struct sock *sk);

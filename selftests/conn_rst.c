@@ -4,7 +4,9 @@
  * 3.10.7.1 says), a RST never answers a RST, and a RST is accepted only
  * when its sequence number is right (RFC 9293 3.10.7.4 with RFC 5961, as
  * Linux does it: outside the window it is dropped, exactly RCV.NXT resets,
- * elsewhere in the window it only draws a challenge ACK).
+ * elsewhere in the window it only draws a challenge ACK).  A RST that
+ * resets counts in InRsts and fires the toytcp_reset tracepoint; an abort
+ * of our own (RFC 2525: data for a closed reader) does neither.
  *
  * Segments are handed to namespace a by the emulated link of toytcp_test.h
  * (link_inject()) as if the peer in b had sent them; the link's log shows
@@ -92,6 +94,68 @@ static void still_works(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, so_error(self->ca));
 }
 
+#define TRACEFS "/sys/kernel/tracing"
+
+static int write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* toytcp_reset events on, the trace emptied; -1 without tracefs. */
+static int resets_trace_begin(void)
+{
+	if (write_file(TRACEFS "/tracing_on", "0") ||
+	    write_file(TRACEFS "/trace", "") ||
+	    write_file(TRACEFS "/events/toytcp/toytcp_reset/enable", "1") ||
+	    write_file(TRACEFS "/tracing_on", "1"))
+		return -1;
+	return 0;
+}
+
+/*
+ * Events off, and the toytcp_reset events since resets_trace_begin() of
+ * the socket bound to ip:port (the tracepoint sees every namespace).
+ */
+static int resets_trace_end(const char *ip, int port)
+{
+	char line[512], src[64];
+	FILE *f;
+	int n = 0;
+
+	snprintf(src, sizeof(src), " src=%s:%d ", ip, port);
+
+	write_file(TRACEFS "/tracing_on", "0");
+	write_file(TRACEFS "/events/toytcp/toytcp_reset/enable", "0");
+	f = fopen(TRACEFS "/trace", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, "toytcp_reset:") &&
+		    strstr(line, src))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* InRsts of namespace ns (toytcp's counter). */
+static long in_rsts(int ns)
+{
+	if (ns_enter(ns))
+		return -1;
+	return stat_get("InRsts");
+}
+
+static long in_rsts_a(FIXTURE_DATA(rst) *self)
+{
+	return in_rsts(self->a);
+}
+
 /* RCV.NXT of a's connection: what b sent last, and its end. */
 static uint32_t rcv_nxt_a(FIXTURE_DATA(rst) *self)
 {
@@ -111,18 +175,69 @@ TEST_F(rst, out_of_window_rst_is_dropped)
 
 TEST_F(rst, exact_rst_resets)
 {
+	long rsts = in_rsts_a(self);
 	char buf[16];
 	int n = sent_by_a(self->l);
+	bool traced = !testing_tcp() && resets_trace_begin() == 0;
 
 	ASSERT_EQ(0, link_inject(self->l, 0, B_IP, self->sport, A_IP, self->cport,
 				 rcv_nxt_a(self), 0, TH_RST, 0));
 	EXPECT_TRUE(wait_state(self->ca, TCP_CLOSE, 1000))
 		TH_LOG("a: %s", state_name(tstate(self->ca)));
+	if (!testing_tcp()) {
+		EXPECT_EQ(rsts + 1, in_rsts_a(self));
+		ASSERT_TRUE(traced) TH_LOG("no tracefs at " TRACEFS);
+		EXPECT_EQ(1, resets_trace_end(A_IP, self->cport));
+	}
 	/* What came before the RST is still there to read, then the error. */
 	EXPECT_EQ(5, recv(self->ca, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(-1, recv(self->ca, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(ECONNRESET, errno);
 	EXPECT_EQ(n, sent_by_a(self->l)) TH_LOG("a answered a RST");
+}
+
+/*
+ * Data for a reader that has closed (RFC 2525 2.17): a aborts with a RST
+ * of its own.  Not a RST received: InRsts and the toytcp_reset event stay.
+ */
+TEST_F(rst, closed_reader_abort_is_not_a_reset)
+{
+	long rsts_a, rsts_b;
+	char buf[16];
+	bool traced;
+	struct seg s;
+
+	/* nothing unread on either side: else close() itself resets */
+	ASSERT_EQ(0, set_timeo(self->ca, SO_RCVTIMEO, 2000));
+	ASSERT_EQ(0, set_timeo(self->sb, SO_RCVTIMEO, 2000));
+	ASSERT_EQ(5, recv_all(self->ca, buf, 5));
+	ASSERT_EQ(5, recv_all(self->sb, buf, 5));
+	rsts_a = in_rsts_a(self);
+	rsts_b = in_rsts(self->b);
+	traced = !testing_tcp() && resets_trace_begin() == 0;
+	/* a closes: FIN-WAIT-2 once b has ACKed its FIN; b keeps sending */
+	close(self->ca);
+	self->ca = -1;
+	ASSERT_TRUE(wait_state(self->sb, TCP_CLOSE_WAIT, 2000));
+	ASSERT_EQ(4, send(self->sb, "late", 4, 0));
+	/* b is reset by a's answer, the RST */
+	EXPECT_TRUE(wait_state(self->sb, TCP_CLOSE, 2000))
+		TH_LOG("b: %s", state_name(tstate(self->sb)));
+	s = last_from_a(self->l);
+	EXPECT_EQ(TH_RST, s.flags & (TH_RST | TH_SYN | TH_FIN))
+		TH_LOG("a's last segment has flags 0x%x", s.flags);
+	/* As on TCP: b read a's FIN first, so EOF; the RST is EPIPE there. */
+	EXPECT_EQ(0, recv(self->sb, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EPIPE, so_error(self->sb));
+	if (!testing_tcp()) {
+		/* a's abort is no RST received; b's RST is one */
+		EXPECT_EQ(rsts_a, in_rsts_a(self)) TH_LOG("a counted a RST received");
+		EXPECT_EQ(rsts_b + 1, in_rsts(self->b));
+		ASSERT_TRUE(traced) TH_LOG("no tracefs at " TRACEFS);
+		EXPECT_EQ(1, resets_trace_end(B_IP, self->sport));
+		EXPECT_EQ(0, resets_trace_end(A_IP, self->cport))
+			TH_LOG("a's abort traced as a RST received");
+	}
 }
 
 /* In the window, not RCV.NXT: a challenge ACK (RFC 5961 3.2), no reset. */

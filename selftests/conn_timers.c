@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Timers that end or keep a connection: SYN retransmission and ETIMEDOUT
- * towards a peer that does not answer, keepalive, TCP_USER_TIMEOUT.
+ * towards a peer that does not answer, keepalive, TCP_USER_TIMEOUT, and
+ * the retry of what the local device refused to send.
  *
  * The silent peer is the emulated link of toytcp_test.h dropping what the
  * client sends (or everything), so every segment sent is seen and counted.
@@ -13,6 +14,7 @@
  */
 #include "toytcp_test.h"
 #include "kselftest_harness.h"
+#include <linux/sockios.h>
 
 #define A_IP		"10.9.0.1"
 #define B_IP		"10.9.0.2"
@@ -347,6 +349,81 @@ TEST_F(timers, user_timeout)
 	EXPECT_GE(5000, t);
 	EXPECT_EQ(TCP_CLOSE, tstate(fd));
 	EXPECT_LE(2, link_count(self->l, FROM_A, TH_ACK, 0, true));
+	close(s);
+	close(fd);
+}
+
+/*
+ * The client's own interface refuses what it sends: a FIFO qdisc that holds
+ * nothing, so the IP layer reports the drop (NET_XMIT_DROP) instead of
+ * taking the packet.  Nothing is then in flight and no ACK will come:
+ * unless a timer tries again, the data (or the SYN) waits for ever.
+ */
+#define TC_CMD		"/usr/sbin/tc"
+#define LOCAL_DROP_MS	1500
+
+static int local_drop(bool on)
+{
+	/* the client is in a, whose end of the link is "tlb" */
+	return on ? run(TC_CMD " qdisc replace dev tlb root pfifo limit 0") :
+		    run(TC_CMD " qdisc del dev tlb root");
+}
+
+/* Data sent while the device drops it arrives once the device passes it. */
+TEST_F_TIMEOUT(timers, local_drop_data_retried, 60)
+{
+	char buf[4000], got[sizeof(buf)];
+	int64_t t;
+	int fd, s, n;
+
+	fd = connect_pair(_metadata, self, &s);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, local_drop(true));
+	n = link_count(self->l, FROM_A, 0, 0, true);
+	stream_fill(buf, 11, 0, sizeof(buf));
+	ASSERT_EQ(sizeof(buf), send(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	sleep_ms(LOCAL_DROP_MS);
+	/* nothing reached the link: the device refused it all */
+	EXPECT_EQ(n, link_count(self->l, FROM_A, 0, 0, true));
+	ASSERT_EQ(0, ioctl(fd, SIOCOUTQ, &n));
+	EXPECT_EQ(sizeof(buf), n);
+	ASSERT_EQ(0, local_drop(false));
+	t = now_ms();
+	ASSERT_EQ(0, set_timeo(s, SO_RCVTIMEO, 15000));
+	ASSERT_EQ(sizeof(got), recv_all(s, got, sizeof(got)));
+	TH_LOG("the data arrived %lld ms after the device passed packets again",
+	       (long long)(now_ms() - t));
+	EXPECT_EQ(0, memcmp(buf, got, sizeof(buf)));
+	EXPECT_EQ(TCP_ESTABLISHED, tstate(fd));
+	close(s);
+	close(fd);
+}
+
+/* A SYN the device refused goes again: connect() succeeds after all. */
+TEST_F_TIMEOUT(timers, local_drop_syn_retried, 60)
+{
+	int64_t t;
+	int fd, s;
+
+	ASSERT_EQ(0, local_drop(true));
+	fd = tsock_nb();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-EINPROGRESS, tconnect_fd(fd, B_IP, self->port));
+	EXPECT_EQ(0, poll1(fd, POLLOUT, LOCAL_DROP_MS));
+	EXPECT_EQ(TCP_SYN_SENT, tstate(fd));
+	EXPECT_EQ(0, link_count(self->l, FROM_A, TH_SYN, 0, true));
+	ASSERT_EQ(0, local_drop(false));
+	t = now_ms();
+	EXPECT_EQ(POLLOUT, poll1(fd, POLLOUT, 15000));
+	TH_LOG("connected %lld ms after the device passed packets again",
+	       (long long)(now_ms() - t));
+	EXPECT_EQ(0, so_error(fd));
+	EXPECT_EQ(TCP_ESTABLISHED, tstate(fd));
+	ASSERT_EQ(0, ns_enter(self->b));
+	s = taccept(self->lfd);
+	EXPECT_LE(0, s);
+	ASSERT_EQ(0, ns_enter(self->a));
 	close(s);
 	close(fd);
 }
