@@ -327,6 +327,40 @@ static bool wait_counts(int ns, const int want[16], int ms, int got[16])
 	}
 }
 
+/*
+ * When a message does not come: the connection as each namespace's /proc
+ * shows it (queues, timer, retransmissions) and the counters that say
+ * where a segment goes missing.  Leaves the thread in namespace c.
+ */
+static void log_stuck(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(many) *self, int i)
+{
+	static const char * const names[] = {
+		"OutSegs", "RetransSegs", "Timeouts", "PersistProbes",
+		"RcvQDrop", "BacklogDrop", "OutOfWindow", "InSegs",
+	};
+	int ns[2] = { self->c, self->s }, k, j, port;
+	char line[512], hex[8];
+	FILE *f;
+
+	port = local_port(self->cli[i]);
+	snprintf(hex, sizeof(hex), ":%04X", port);
+	for (k = 0; k < 2; k++) {
+		if (ns_enter(ns[k]))
+			continue;
+		f = fopen(proc_net_path(), "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, hex))
+				TH_LOG("%s: %s", k ? "s" : "c", line);
+		if (f)
+			fclose(f);
+		for (j = 0; j < (int)(sizeof(names) / sizeof(names[0])); j++)
+			TH_LOG("%s: %s %ld", k ? "s" : "c", names[j],
+			       counter(names[j]));
+	}
+	ns_enter(self->c);
+}
+
 static void log_counts(struct __test_metadata *_metadata, const char *what,
 		       const int c[16])
 {
@@ -404,17 +438,33 @@ TEST_F_TIMEOUT(many, open_exchange_close_purge, 900)
 		ASSERT_EQ(MSG_LEN, send(self->srv[i], buf, MSG_LEN, MSG_NOSIGNAL));
 	}
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, recv_exact(self->srv[i], buf, MSG_LEN, 10000))
-			TH_LOG("server %d", i);
+		err = recv_exact(self->srv[i], buf, MSG_LEN, 10000);
+		if (err)
+			log_stuck(_metadata, self, i);
+		ASSERT_EQ(0, err) TH_LOG("server %d", i);
 		stream_fill(exp, i, 0, MSG_LEN);
 		ASSERT_EQ(0, memcmp(buf, exp, MSG_LEN)) TH_LOG("server %d", i);
-		ASSERT_EQ(0, recv_exact(self->cli[i], buf, MSG_LEN, 10000))
-			TH_LOG("client %d", i);
+		err = recv_exact(self->cli[i], buf, MSG_LEN, 10000);
+		if (err)
+			log_stuck(_metadata, self, i);
+		ASSERT_EQ(0, err) TH_LOG("client %d", i);
 		stream_fill(exp, n + i, 0, MSG_LEN);
 		ASSERT_EQ(0, memcmp(buf, exp, MSG_LEN)) TH_LOG("client %d", i);
 	}
 	TH_LOG("exchanged %d bytes each way on each, checked, in %.2f s",
 	       MSG_LEN, (now_ns() - t0) / 1e9);
+	if (!testing_tcp()) {
+		long rc, tc, rs, ts;
+
+		ASSERT_EQ(0, ns_enter(self->c));
+		rc = counter("RetransSegs");
+		tc = counter("Timeouts");
+		ASSERT_EQ(0, ns_enter(self->s));
+		rs = counter("RetransSegs");
+		ts = counter("Timeouts");
+		TH_LOG("retransmissions (timeouts): c %ld (%ld), s %ld (%ld)",
+		       rc, tc, rs, ts);
+	}
 
 	/* The clients close; the server side reads EOF and closes too. */
 	if (!testing_tcp()) {
