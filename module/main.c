@@ -3,8 +3,8 @@
  * toytcp module init and exit.
  *
  * Registration order: the socket slab (proto_register), then per-netns state
- * (the control socket that sends RSTs),
- * then the IP protocol handler, and only last the socket type
+ * (ctrl.c: the control socket that sends RSTs, counters, sysctls; then
+ * /proc), then the IP protocol handler, and only last the socket type
  * (inet_register_protosw).  Nothing can fail after the socket type appears,
  * so no socket can ever exist for a module whose init failed, and every
  * packet that arrives finds its per-netns state already there.  Exit undoes
@@ -19,9 +19,7 @@
 #include <net/protocol.h>
 #include <net/inet_common.h>
 #include <net/net_namespace.h>
-#include <net/netns/generic.h>
 
-#include "mib.h"
 #include "toytcp.h"
 
 int toytcp_ipproto = IPPROTO_TOYTCP;
@@ -29,88 +27,24 @@ module_param_named(ipproto, toytcp_ipproto, int, 0444);
 MODULE_PARM_DESC(ipproto, "IP protocol number to use: 253 (default) or 254");
 
 /*
- * Per network namespace: the control socket that answers segments no
- * toytcp socket takes (RST) from the right netns, with the right protocol.
+ * What a namespace holds beyond ctrl.c's state: /proc/net/toytcp*, and at
+ * its exit the purge of the sockets still in it.  Registered after ctrl.c's
+ * part, so its exit runs first.
  */
-struct toytcp_net {
-	struct sock *ctl_sk;
-	struct toytcp_mib __percpu *mib;
-	struct toytcp_sysctl cfg;	/* net.toytcp.*, READ_ONCE */
-	struct ctl_table_header *sysctl_hdr;
-};
-
-static unsigned int toytcp_net_id __read_mostly;
-
-struct sock *toytcp_ctl_sock(struct net *net)
-{
-	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
-
-	return tn->ctl_sk;
-}
-
-const struct toytcp_sysctl *toytcp_cfg(const struct net *net)
-{
-	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
-
-	return &tn->cfg;
-}
-
-struct toytcp_mib __percpu *toytcp_net_mib(const struct net *net)
-{
-	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
-
-	return tn->mib;
-}
-
 static int __net_init toytcp_net_init(struct net *net)
 {
-	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
-	int err;
-
-	tn->mib = alloc_percpu(struct toytcp_mib);
-	if (!tn->mib)
-		return -ENOMEM;
-	/* a raw socket of our protocol: IP headers carry toytcp_ipproto */
-	err = inet_ctl_sock_create(&tn->ctl_sk, PF_INET, SOCK_RAW,
-				   toytcp_ipproto, net);
-	if (err)
-		goto err_mib;
-	err = toytcp_proc_init_net(net);
-	if (err)
-		goto err_ctl;
-	toytcp_sysctl_defaults(&tn->cfg);
-	tn->sysctl_hdr = toytcp_sysctl_register(net, &tn->cfg);
-	if (!tn->sysctl_hdr) {
-		err = -ENOMEM;
-		goto err_proc;
-	}
-	return 0;
-
-err_proc:
-	toytcp_proc_exit_net(net);
-err_ctl:
-	inet_ctl_sock_destroy(tn->ctl_sk);
-err_mib:
-	free_percpu(tn->mib);
-	return err;
+	return toytcp_proc_init_net(net);
 }
 
 static void __net_exit toytcp_net_exit(struct net *net)
 {
-	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
-
 	toytcp_net_purge(net);
-	toytcp_sysctl_unregister(tn->sysctl_hdr);
 	toytcp_proc_exit_net(net);
-	inet_ctl_sock_destroy(tn->ctl_sk);
-	free_percpu(tn->mib);
 }
 
 static struct pernet_operations toytcp_net_ops = {
 	.init	= toytcp_net_init,
 	.exit	= toytcp_net_exit,
-	.id	= &toytcp_net_id,
-	.size	= sizeof(struct toytcp_net),
 };
 
 static struct net_protocol toytcp_protocol = {
@@ -149,9 +83,13 @@ static int __init toytcp_init(void)
 	if (err)
 		goto err_proto;
 
-	err = register_pernet_subsys(&toytcp_net_ops);
+	err = toytcp_ctrl_init();
 	if (err)
 		goto err_socket;
+
+	err = register_pernet_subsys(&toytcp_net_ops);
+	if (err)
+		goto err_ctrl;
 
 	err = inet_add_protocol(&toytcp_protocol, toytcp_ipproto);
 	if (err) {
@@ -167,6 +105,8 @@ static int __init toytcp_init(void)
 
 err_pernet:
 	unregister_pernet_subsys(&toytcp_net_ops);
+err_ctrl:
+	toytcp_ctrl_exit();
 err_socket:
 	toytcp_socket_exit();
 err_proto:
@@ -182,6 +122,7 @@ static void __exit toytcp_exit(void)
 	inet_del_protocol(&toytcp_protocol, toytcp_ipproto);
 	/* inet_del_protocol() waited for readers of the handler pointer. */
 	unregister_pernet_subsys(&toytcp_net_ops);
+	toytcp_ctrl_exit();
 	toytcp_socket_exit();
 	proto_unregister(&toytcp_prot);
 	toytcp_lookup_exit();

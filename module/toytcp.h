@@ -2,21 +2,29 @@
 /*
  * toytcp: a teaching TCP, registered as its own IPv4 transport.
  *
- * Map of the module (one job per file):
- *   main.c	module init/exit, registration, per-netns state
+ * Map of the module (one job per file), top of the call graph first: a file
+ * calls the ones below it, not those above.
+ *   main.c	module init/exit, registration
  *   socket.c	socket operations (struct proto_ops and struct proto)
+ *   listen.c	listeners: embryonic children, accept queue, accept()
+ *   proc.c	/proc/net/toytcp
+ *   input.c	segment input and the state machine (RFC 9293 3.10.7)
+ *   output.c	segment output, the retransmission queue, the receive window,
+ *		RST replies
+ *   timer.c	every timer: RTO, persist, delayed ACK, keepalive, TIME-WAIT
+ *   sack.c	SACK (RFC 2018, RFC 6675): blocks sent, scoreboard, pipe
+ *   options.c	TCP option parsing
+ *   syncookie.c	SYN cookies: a full listener answers without state
+ *   isn.c	initial sequence numbers (RFC 6528)
  *   lookup.c	the port, listener and connection tables; port allocator
  *   state.c	toytcp_set_state(): the single place a state changes
- *   input.c	segment input and the state machine (RFC 9293 3.10.7)
- *   output.c	segment output, the retransmission queue, RST replies
- *   timer.c	every timer: RTO, persist, delayed ACK, keepalive, TIME-WAIT
- *   listen.c	listeners: embryonic children, accept queue, accept()
- *   options.c	TCP option parsing
- *   isn.c	initial sequence numbers (RFC 6528)
- *   syncookie.c	SYN cookies: a full listener answers without state
- *   sysctl.c	net.toytcp.* tunables, per network namespace
  *   trace.c	tracepoints (trace.h): states, segments, retransmits, resets
- *   proc.c	/proc/net/toytcp
+ *   ctrl.c	per network namespace state: control socket, counters,
+ *		net.toytcp.* tunables
+ *
+ * The one way up: the end of a connection, toytcp_done() and toytcp_abort()
+ * (socket.c), is reached from input.c, listen.c and timer.c, as tcp_done()
+ * is in Linux TCP.
  *
  * States use the kernel's TCP numbering (TCP_ESTABLISHED ... TCP_CLOSING from
  * <net/tcp_states.h>) so that the generic inet socket helpers (inet_bind,
@@ -47,7 +55,7 @@ extern const struct proto_ops toytcp_stream_ops;
 
 /*
  * Timer and protocol constants.  Those a user tunes are per-namespace
- * sysctls (sysctl.c, Linux TCP's defaults); these are the fixed ones.
+ * sysctls (ctrl.c, Linux TCP's defaults); these are the fixed ones.
  */
 #define TOYTCP_RTO_INIT		(1 * HZ)	/* RFC 6298 2.1 */
 #define TOYTCP_DELACK_MIN	(HZ / 25)	/* 40 ms */
@@ -374,7 +382,7 @@ void toytcp_timer_keepalive_reset(struct sock *sk);
 void toytcp_release_cb(struct sock *sk);
 void toytcp_rtt_sample(struct sock *sk, long rtt_jiffies);
 
-/* sysctl.c: net.toytcp.*, one copy per network namespace */
+/* ctrl.c: per-netns state; net.toytcp.*, one copy per network namespace */
 struct toytcp_sysctl {
 	int	rto_min_ms;
 	int	rto_max_ms;
@@ -392,13 +400,9 @@ struct toytcp_sysctl {
 	int	syncookies;
 };
 
-void toytcp_sysctl_defaults(struct toytcp_sysctl *c);
-struct ctl_table_header *toytcp_sysctl_register(struct net *net,
-						struct toytcp_sysctl *cfg);
-void toytcp_sysctl_unregister(struct ctl_table_header *hdr);
-
-/* pernet, main.c */
-struct sock *toytcp_ctl_sock(struct net *net);
+int toytcp_ctrl_init(void);
+void toytcp_ctrl_exit(void);
+struct sock *toytcp_ctl_sock(const struct net *net);
 const struct toytcp_sysctl *toytcp_cfg(const struct net *net);
 
 /*

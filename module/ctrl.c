@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per network namespace tunables: /proc/sys/net/toytcp/ (sysctl net.toytcp.*).
+ * Per network namespace state (struct toytcp_net): the control socket that
+ * sends replies no socket owns, the counters (mib.h) and the tunables,
+ * /proc/sys/net/toytcp/ (sysctl net.toytcp.*).  The bottom of the module:
+ * every other file may call it, it calls none of them.
  *
  * Each namespace gets its own copy, set to Linux TCP's defaults when the
  * namespace is made.  A new value applies to what starts after the write
@@ -24,9 +27,27 @@
  *                            0: drop them
  */
 #include <linux/sysctl.h>
+#include <net/inet_common.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
+#include "mib.h"
 #include "toytcp.h"
+
+/*
+ * One per network namespace.  Set up before the protocol handler is
+ * registered and torn down after it is gone, so that every packet and
+ * every socket finds it; constant in between but for cfg, which sysctl
+ * writes change (read it with READ_ONCE()).
+ */
+struct toytcp_net {
+	struct sock *ctl_sk;	/* a raw socket: RST replies, cookie SYN-ACKs */
+	struct toytcp_mib __percpu *mib;
+	struct toytcp_sysctl cfg;	/* net.toytcp.* */
+	struct ctl_table_header *sysctl_hdr;
+};
+
+static unsigned int toytcp_net_id __read_mostly;
 
 static int ms_max = 600 * 1000;		/* 10 minutes */
 static int secs_max = 24 * 3600;	/* a day */
@@ -34,7 +55,7 @@ static int count_max = 255;
 static int buf_min = SOCK_MIN_RCVBUF;
 static int buf_max = 64 * 1024 * 1024;
 
-void toytcp_sysctl_defaults(struct toytcp_sysctl *c)
+static void toytcp_sysctl_defaults(struct toytcp_sysctl *c)
 {
 	c->rto_min_ms = 200;
 	c->rto_max_ms = 120 * 1000;
@@ -91,15 +112,9 @@ static const struct ctl_table toytcp_sysctl_template[] = {
 	{ }
 };
 
-/**
- * toytcp_sysctl_register - give @net its net.toytcp table over @cfg
- * @net: the namespace
- * @cfg: its tunables, already set to the defaults
- *
- * Return: the header to unregister, or NULL if out of memory.
- */
-struct ctl_table_header *toytcp_sysctl_register(struct net *net,
-						struct toytcp_sysctl *cfg)
+/* Give @net its net.toytcp table over @cfg; NULL if out of memory. */
+static struct ctl_table_header *
+toytcp_sysctl_register(struct net *net, struct toytcp_sysctl *cfg)
 {
 	struct ctl_table_header *hdr;
 	struct ctl_table *t;
@@ -117,10 +132,91 @@ struct ctl_table_header *toytcp_sysctl_register(struct net *net,
 	return hdr;
 }
 
-void toytcp_sysctl_unregister(struct ctl_table_header *hdr)
+static void toytcp_sysctl_unregister(struct ctl_table_header *hdr)
 {
 	const struct ctl_table *t = hdr->ctl_table_arg;
 
 	unregister_net_sysctl_table(hdr);
 	kfree(t);
+}
+
+struct sock *toytcp_ctl_sock(const struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	return tn->ctl_sk;
+}
+
+const struct toytcp_sysctl *toytcp_cfg(const struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	return &tn->cfg;
+}
+
+struct toytcp_mib __percpu *toytcp_net_mib(const struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	return tn->mib;
+}
+
+/* Counters, control socket and tunables of a new namespace. */
+static int __net_init toytcp_ctrl_init_net(struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+	int err;
+
+	tn->mib = alloc_percpu(struct toytcp_mib);
+	if (!tn->mib)
+		return -ENOMEM;
+	/* a raw socket of our protocol: IP headers carry toytcp_ipproto */
+	err = inet_ctl_sock_create(&tn->ctl_sk, PF_INET, SOCK_RAW,
+				   toytcp_ipproto, net);
+	if (err)
+		goto err_mib;
+	toytcp_sysctl_defaults(&tn->cfg);
+	tn->sysctl_hdr = toytcp_sysctl_register(net, &tn->cfg);
+	if (!tn->sysctl_hdr) {
+		err = -ENOMEM;
+		goto err_ctl;
+	}
+	return 0;
+
+err_ctl:
+	inet_ctl_sock_destroy(tn->ctl_sk);
+err_mib:
+	free_percpu(tn->mib);
+	return err;
+}
+
+static void __net_exit toytcp_ctrl_exit_net(struct net *net)
+{
+	struct toytcp_net *tn = net_generic(net, toytcp_net_id);
+
+	toytcp_sysctl_unregister(tn->sysctl_hdr);
+	inet_ctl_sock_destroy(tn->ctl_sk);
+	free_percpu(tn->mib);
+}
+
+static struct pernet_operations toytcp_ctrl_net_ops = {
+	.init	= toytcp_ctrl_init_net,
+	.exit	= toytcp_ctrl_exit_net,
+	.id	= &toytcp_net_id,
+	.size	= sizeof(struct toytcp_net),
+};
+
+/*
+ * Registered before, and unregistered after, everything else that is per
+ * namespace (main.c): a namespace's sockets are purged while its control
+ * socket and counters still exist.
+ */
+int toytcp_ctrl_init(void)
+{
+	return register_pernet_subsys(&toytcp_ctrl_net_ops);
+}
+
+void toytcp_ctrl_exit(void)
+{
+	unregister_pernet_subsys(&toytcp_ctrl_net_ops);
 }
