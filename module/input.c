@@ -22,38 +22,6 @@
 #include "trace.h"
 
 /*
- * The window we can offer: the free receive buffer times the share of an
- * skb's truesize that is data, as measured on what arrived (rcv_ratio).
- * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): less than a
- * segment (capped at the whole buffer, for tiny buffers) is not offered.
- */
-u32 toytcp_rcv_window(struct sock *sk)
-{
-	struct toytcp_sock *tp = toytcp_sk(sk);
-	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
-	int free = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
-	u32 full, win, mss;
-
-	if (free <= 0)
-		return 0;
-	/* 15/16 of the estimate: a margin for skbs fatter than the average */
-	full = (u64)rcvbuf * tp->rcv_ratio * 15 >> 14;
-	win = (u64)free * tp->rcv_ratio * 15 >> 14;
-	/* the peer's segment size, as far as we can tell */
-	mss = min_t(u32, min_t(u32, tp->adv_mss, tp->mss), full);
-	/* less than a segment free: offer nothing until the reader frees one */
-	if (win < mss)
-		return 0;
-	return min_t(u32, win, 1U << 30);
-}
-
-/* The window field of a SYN-ACK, which is never scaled. */
-u16 toytcp_syn_window(struct sock *sk)
-{
-	return min_t(u32, toytcp_rcv_window(sk), 65535U);
-}
-
-/*
  * An acceptable RST ended the connection (RFC 9293 3.10.7.4, "second,
  * check the RST bit"): count it, trace it, report @err and close.
  */

@@ -39,7 +39,7 @@ static u16 toytcp_mtu_mss(unsigned int mtu)
 		       sizeof(struct tcphdr), 88, 65495);
 }
 
-u16 toytcp_route_mss(struct sock *sk)
+static u16 toytcp_route_mss(struct sock *sk)
 {
 	struct dst_entry *dst = __sk_dst_get(sk);
 
@@ -64,6 +64,50 @@ void toytcp_update_mss(struct sock *sk, u16 peer_mss)
 	if (tp->opt.user_mss && tp->opt.user_mss < mss)
 		mss = tp->opt.user_mss;
 	tp->mss = max_t(u16, mss, 64);
+}
+
+/* Our window shift: enough for the largest receive buffer allowed. */
+u8 toytcp_choose_wscale(const struct sock *sk)
+{
+	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
+			  READ_ONCE(toytcp_sk_cfg(sk)->rmem[2])) / 2;
+	u8 ws = 0;
+
+	while (ws < TOYTCP_MAX_WSCALE && (65535U << ws) < space)
+		ws++;
+	return ws;
+}
+
+/*
+ * The window we can offer: the free receive buffer times the share of an
+ * skb's truesize that is data, as measured on what arrived (rcv_ratio).
+ * Receiver-side silly window avoidance (RFC 9293 3.8.6.2.2): less than a
+ * segment (capped at the whole buffer, for tiny buffers) is not offered.
+ */
+u32 toytcp_rcv_window(struct sock *sk)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int free = rcvbuf - atomic_read(&sk->sk_rmem_alloc);
+	u32 full, win, mss;
+
+	if (free <= 0)
+		return 0;
+	/* 15/16 of the estimate: a margin for skbs fatter than the average */
+	full = (u64)rcvbuf * tp->rcv_ratio * 15 >> 14;
+	win = (u64)free * tp->rcv_ratio * 15 >> 14;
+	/* the peer's segment size, as far as we can tell */
+	mss = min_t(u32, min_t(u32, tp->adv_mss, tp->mss), full);
+	/* less than a segment free: offer nothing until the reader frees one */
+	if (win < mss)
+		return 0;
+	return min_t(u32, win, 1U << 30);
+}
+
+/* The window field of a SYN-ACK, which is never scaled. */
+u16 toytcp_syn_window(struct sock *sk)
+{
+	return min_t(u32, toytcp_rcv_window(sk), 65535U);
 }
 
 /* The window field of an outgoing segment; also records what it offered. */
@@ -639,6 +683,26 @@ static u32 toytcp_in_flight(struct sock *sk)
 	return tp->snd_nxt - tp->snd_una;
 }
 
+/**
+ * toytcp_retransmit_skb - send queued, already sent @skb again
+ * @sk: socket, lock held
+ * @skb: the segment
+ *
+ * Return: 0 or a negative errno from the IP layer.
+ */
+static int toytcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct toytcp_sock *tp = toytcp_sk(sk);
+
+	TOYTCP_SKB_CB(skb)->sstate |= TOYTCP_SKB_RETRANS;
+	tp->rtt_start = 0;
+	tp->total_retrans++;
+	TOYTCP_INC(sock_net(sk), RETRANS_SEGS);
+	trace_toytcp_retransmit(sk, TOYTCP_SKB_CB(skb)->seq,
+				TOYTCP_SKB_CB(skb)->end_seq, tp->retransmits);
+	return toytcp_send_queued(sk, skb);
+}
+
 /* SACK fast recovery: send lost segments again while the pipe has room. */
 static u32 toytcp_sack_retransmit(struct sock *sk, u32 flight)
 {
@@ -809,24 +873,4 @@ int toytcp_retransmit_head(struct sock *sk)
 	if (!skb || skb == toytcp_sk(sk)->send_head)
 		return 0;
 	return toytcp_retransmit_skb(sk, skb);
-}
-
-/**
- * toytcp_retransmit_skb - send queued, already sent @skb again
- * @sk: socket, lock held
- * @skb: the segment
- *
- * Return: 0 or a negative errno from the IP layer.
- */
-int toytcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
-{
-	struct toytcp_sock *tp = toytcp_sk(sk);
-
-	TOYTCP_SKB_CB(skb)->sstate |= TOYTCP_SKB_RETRANS;
-	tp->rtt_start = 0;
-	tp->total_retrans++;
-	TOYTCP_INC(sock_net(sk), RETRANS_SEGS);
-	trace_toytcp_retransmit(sk, TOYTCP_SKB_CB(skb)->seq,
-				TOYTCP_SKB_CB(skb)->end_seq, tp->retransmits);
-	return toytcp_send_queued(sk, skb);
 }

@@ -47,24 +47,12 @@ static void toytcp_leave_memory_pressure(struct sock *sk)
 	WRITE_ONCE(toytcp_memory_pressure, 0);
 }
 
-/* Our window shift: enough for the largest receive buffer allowed. */
-u8 toytcp_choose_wscale(const struct sock *sk)
-{
-	u32 space = max_t(u32, READ_ONCE(sk->sk_rcvbuf),
-			  READ_ONCE(toytcp_sk_cfg(sk)->rmem[2])) / 2;
-	u8 ws = 0;
-
-	while (ws < TOYTCP_MAX_WSCALE && (65535U << ws) < space)
-		ws++;
-	return ws;
-}
-
 /**
  * toytcp_reset_conn - forget the connection state of a CLOSED socket
  * @sk: socket about to connect, or just disconnected; its timers are
  *	stopped but may still have deferred work, which is kept
  */
-void toytcp_reset_conn(struct sock *sk)
+static void toytcp_reset_conn(struct sock *sk)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
 
@@ -106,7 +94,7 @@ static int toytcp_init_sock(struct sock *sk)
 	return 0;
 }
 
-bool toytcp_is_orphan(const struct sock *sk)
+static bool toytcp_is_orphan(const struct sock *sk)
 {
 	return sock_flag(sk, SOCK_DEAD);
 }

@@ -28,7 +28,7 @@ static const char * const toytcp_state_names[] = {
 	[TCP_CLOSING]		= "CLOSING",
 };
 
-const char *toytcp_state_name(int state)
+static const char *toytcp_state_name(int state)
 {
 	if (state <= 0 || state >= ARRAY_SIZE(toytcp_state_names) ||
 	    !toytcp_state_names[state])

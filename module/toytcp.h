@@ -262,7 +262,6 @@ static inline bool toytcp_between(u32 a, u32 b, u32 c)
 
 /* state.c */
 void toytcp_set_state(struct sock *sk, int state);
-const char *toytcp_state_name(int state);
 
 /* lookup.c */
 typedef void (*toytcp_sock_fn)(struct sock *sk, void *arg);
@@ -290,17 +289,12 @@ int toytcp_socket_init(void);
 void toytcp_socket_exit(void);
 void toytcp_done(struct sock *sk);
 void toytcp_abort(struct sock *sk, int err);
-bool toytcp_is_orphan(const struct sock *sk);
 void toytcp_init_private(struct sock *sk);
 void toytcp_net_purge(struct net *net);
-void toytcp_reset_conn(struct sock *sk);
-u8 toytcp_choose_wscale(const struct sock *sk);
 
 /* input.c */
 int toytcp_v4_rcv(struct sk_buff *skb);
 int toytcp_do_rcv(struct sock *sk, struct sk_buff *skb);
-u32 toytcp_rcv_window(struct sock *sk);
-u16 toytcp_syn_window(struct sock *sk);
 
 /* output.c */
 int toytcp_send_syn(struct sock *sk, gfp_t gfp);
@@ -312,15 +306,16 @@ void toytcp_send_cookie_synack(struct sock *sk, struct sk_buff *in_skb,
 			       u32 cookie, int peer_wscale);
 void toytcp_push(struct sock *sk);
 int toytcp_retransmit_head(struct sock *sk);
-int toytcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 void toytcp_send_probe(struct sock *sk);
 void toytcp_free_queued(struct sock *sk, struct sk_buff *skb);
 void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb);
 void toytcp_write_space(struct sock *sk);
 void toytcp_purge_write_queue(struct sock *sk);
-u16 toytcp_route_mss(struct sock *sk);
 u16 toytcp_adv_mss(struct sock *sk);
 void toytcp_update_mss(struct sock *sk, u16 peer_mss);
+u8 toytcp_choose_wscale(const struct sock *sk);
+u32 toytcp_rcv_window(struct sock *sk);
+u16 toytcp_syn_window(struct sock *sk);
 
 /* options.c */
 struct toytcp_options {
