@@ -295,29 +295,65 @@ static struct sk_buff *toytcp_alloc_ctl(struct sock *sk, gfp_t gfp)
 }
 
 /*
- * Account queued @skb to the socket's send buffer.  SYN and FIN must be
- * queued even when the protocol is out of memory: those few bytes are then
- * left uncharged.
+ * The one constructor of write queue skbs (SYN, FIN, data, a split's
+ * second half): allocated with headroom for the headers, its control block
+ * set for @seq and @flags (a SYN or FIN takes one sequence number, data
+ * adds its length later), its truesize charged to the send buffer.  SYN and
+ * FIN must be queued even when the protocol is out of memory: those few
+ * bytes are then left uncharged.  Data is not made then.
+ * toytcp_free_queued() undoes the charge.
  */
-void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb)
+static struct sk_buff *toytcp_new_queued(struct sock *sk, gfp_t gfp, u32 seq,
+					 u8 flags)
 {
-	TOYTCP_SKB_CB(skb)->charged = sk_wmem_schedule(sk, skb->truesize);
-	if (!TOYTCP_SKB_CB(skb)->charged)
-		return;
-	sk_wmem_queued_add(sk, skb->truesize);
-	sk_mem_charge(sk, skb->truesize);
+	bool ctl = flags & (TCPHDR_SYN | TCPHDR_FIN);
+	struct toytcp_skb_cb *cb;
+	struct sk_buff *skb;
+
+	skb = alloc_skb_fclone(TOYTCP_MAX_HEADER, gfp);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, TOYTCP_MAX_HEADER);
+	cb = TOYTCP_SKB_CB(skb);
+	cb->charged = sk_wmem_schedule(sk, skb->truesize);
+	if (!cb->charged && !ctl) {
+		__kfree_skb(skb);
+		return NULL;
+	}
+	if (cb->charged) {
+		sk_wmem_queued_add(sk, skb->truesize);
+		sk_mem_charge(sk, skb->truesize);
+	}
+	cb->seq = seq;
+	cb->end_seq = seq + ctl;
+	cb->flags = flags;
+	cb->sstate = 0;
+	return skb;
 }
 
-/* Append a new control skb (SYN, FIN) to the write queue. */
-static void toytcp_queue_tail(struct sock *sk, struct sk_buff *skb)
+/**
+ * toytcp_entail - append a new skb to the write queue, at write_seq
+ * @sk: socket, lock held
+ * @gfp: allocation flags
+ * @flags: TCPHDR_SYN or TCPHDR_FIN, or 0 for an skb that sendmsg() fills
+ *
+ * Return: the skb, now the queue's tail and part of the unsent data; NULL
+ * if there is no memory for it.
+ */
+struct sk_buff *toytcp_entail(struct sock *sk, gfp_t gfp, u8 flags)
 {
 	struct toytcp_sock *tp = toytcp_sk(sk);
+	struct sk_buff *skb;
 
-	toytcp_charge_queued(sk, skb);
+	sock_owned_by_me(sk);
+	skb = toytcp_new_queued(sk, gfp, tp->write_seq, flags);
+	if (!skb)
+		return NULL;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	tp->write_seq = TOYTCP_SKB_CB(skb)->end_seq;
+	WRITE_ONCE(tp->write_seq, TOYTCP_SKB_CB(skb)->end_seq);
 	if (!tp->send_head)
 		tp->send_head = skb;
+	return skb;
 }
 
 void toytcp_free_queued(struct sock *sk, struct sk_buff *skb)
@@ -350,17 +386,9 @@ void toytcp_purge_write_queue(struct sock *sk)
  */
 int toytcp_send_syn(struct sock *sk, gfp_t gfp)
 {
-	struct toytcp_sock *tp = toytcp_sk(sk);
-	struct sk_buff *skb;
-
-	skb = toytcp_alloc_ctl(sk, gfp);
-	if (!skb)
+	/* connect() and the child set write_seq to iss */
+	if (!toytcp_entail(sk, gfp, TCPHDR_SYN))
 		return -ENOBUFS;
-	TOYTCP_SKB_CB(skb)->seq = tp->iss;
-	TOYTCP_SKB_CB(skb)->end_seq = tp->iss + 1;
-	TOYTCP_SKB_CB(skb)->flags = TCPHDR_SYN;
-	TOYTCP_SKB_CB(skb)->sstate = 0;
-	toytcp_queue_tail(sk, skb);
 	toytcp_push(sk);
 	return 0;
 }
@@ -412,27 +440,19 @@ void toytcp_send_fin(struct sock *sk)
 	    !(TOYTCP_SKB_CB(tail)->flags & (TCPHDR_SYN | TCPHDR_FIN))) {
 		TOYTCP_SKB_CB(tail)->flags |= TCPHDR_FIN;
 		TOYTCP_SKB_CB(tail)->end_seq++;
-		tp->write_seq++;
+		WRITE_ONCE(tp->write_seq, tp->write_seq + 1);
 	} else {
 		gfp_t gfp = sk->sk_allocation;
-		struct sk_buff *skb;
 
 		/* A FIN must not get lost to memory: wait for it if we may. */
 		if (gfpflags_allow_blocking(gfp))
 			gfp |= __GFP_NOFAIL;
-		skb = alloc_skb_fclone(TOYTCP_MAX_HEADER, gfp);
-		if (!skb) {
+		if (!toytcp_entail(sk, gfp, TCPHDR_FIN)) {
 			/* cannot even say goodbye: abort, as TCP does */
 			toytcp_send_active_reset(sk, GFP_ATOMIC);
 			toytcp_abort(sk, ENOMEM);
 			return;
 		}
-		skb_reserve(skb, TOYTCP_MAX_HEADER);
-		TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
-		TOYTCP_SKB_CB(skb)->end_seq = tp->write_seq + 1;
-		TOYTCP_SKB_CB(skb)->flags = TCPHDR_FIN;
-		TOYTCP_SKB_CB(skb)->sstate = 0;
-		toytcp_queue_tail(sk, skb);
 	}
 	toytcp_push(sk);
 }
@@ -738,27 +758,20 @@ static int toytcp_split(struct sock *sk, struct sk_buff *skb, unsigned int len)
 	unsigned int moved = skb->len - len;
 	struct sk_buff *tail;
 
-	if (skb_headlen(skb) > len)
-		return -EINVAL;	/* not a sendmsg() skb: send it whole */
-	tail = alloc_skb_fclone(TOYTCP_MAX_HEADER, GFP_ATOMIC);
+	/* not a sendmsg() skb (charged, data in fragments): send it whole */
+	if (skb_headlen(skb) > len || !cb->charged)
+		return -EINVAL;
+	tail = toytcp_new_queued(sk, GFP_ATOMIC, cb->seq + len, 0);
 	if (!tail)
 		return -ENOMEM;
-	skb_reserve(tail, TOYTCP_MAX_HEADER);
 	skb_split(skb, tail, len);
+	/* both are charged: the charge moves, the socket's total stays */
 	skb->truesize -= moved;
-	if (cb->charged) {
-		sk_wmem_queued_add(sk, -moved);
-		sk_mem_uncharge(sk, moved);
-	}
 	tail->truesize += moved;
-	TOYTCP_SKB_CB(tail)->seq = cb->seq + len;
 	TOYTCP_SKB_CB(tail)->end_seq = cb->end_seq;
 	TOYTCP_SKB_CB(tail)->flags = cb->flags & TCPHDR_FIN;
-	TOYTCP_SKB_CB(tail)->sstate = 0;
 	cb->flags &= ~TCPHDR_FIN;
 	cb->end_seq = cb->seq + len;
-
-	toytcp_charge_queued(sk, tail);
 	__skb_queue_after(&sk->sk_write_queue, skb, tail);
 	return 0;
 }

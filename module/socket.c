@@ -498,25 +498,9 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 		    (!merge && i >= MAX_SKB_FRAGS)) {
 			if (!sk_stream_memory_free(sk))
 				goto wait_for_memory;
-			skb = alloc_skb_fclone(TOYTCP_MAX_HEADER,
-					       sk->sk_allocation);
+			skb = toytcp_entail(sk, sk->sk_allocation, 0);
 			if (!skb)
 				goto wait_for_memory;
-			if (!sk_wmem_schedule(sk, skb->truesize)) {
-				kfree_skb(skb);
-				goto wait_for_memory;
-			}
-			skb_reserve(skb, TOYTCP_MAX_HEADER);
-			TOYTCP_SKB_CB(skb)->seq = tp->write_seq;
-			TOYTCP_SKB_CB(skb)->end_seq = tp->write_seq;
-			TOYTCP_SKB_CB(skb)->flags = 0;
-			TOYTCP_SKB_CB(skb)->sstate = 0;
-			TOYTCP_SKB_CB(skb)->charged = 1;
-			sk_wmem_queued_add(sk, skb->truesize);
-			sk_mem_charge(sk, skb->truesize);
-			__skb_queue_tail(&sk->sk_write_queue, skb);
-			if (!tp->send_head)
-				tp->send_head = skb;
 			i = 0;
 			merge = false;
 		}
@@ -543,7 +527,7 @@ static int toytcp_sendmsg_locked(struct sock *sk, struct msghdr *msg,
 		sk_wmem_queued_add(sk, copy);
 		sk_mem_charge(sk, copy);
 		TOYTCP_SKB_CB(skb)->end_seq += copy;
-		tp->write_seq += copy;
+		WRITE_ONCE(tp->write_seq, tp->write_seq + copy);
 		copied += copy;
 		continue;
 

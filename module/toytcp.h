@@ -304,11 +304,11 @@ void toytcp_send_active_reset(struct sock *sk, gfp_t gfp);
 void toytcp_send_reset_reply(struct net *net, struct sk_buff *skb);
 void toytcp_send_cookie_synack(struct sock *sk, struct sk_buff *in_skb,
 			       u32 cookie, int peer_wscale);
+struct sk_buff *toytcp_entail(struct sock *sk, gfp_t gfp, u8 flags);
 void toytcp_push(struct sock *sk);
 int toytcp_retransmit_head(struct sock *sk);
 void toytcp_send_probe(struct sock *sk);
 void toytcp_free_queued(struct sock *sk, struct sk_buff *skb);
-void toytcp_charge_queued(struct sock *sk, struct sk_buff *skb);
 void toytcp_write_space(struct sock *sk);
 void toytcp_purge_write_queue(struct sock *sk);
 u16 toytcp_adv_mss(struct sock *sk);
